@@ -1,0 +1,306 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { type ConfigProblem, configError, RampartError } from '../core/errors.ts';
+import type { OperationInfo } from '../core/operation.ts';
+import { Pipeline } from '../core/pipeline.ts';
+import type { Stage } from '../core/stage.ts';
+import { createAccessLogger, type Logger } from '../observe/logger.ts';
+import { loadOpenApi, type OpenApiDocument } from '../openapi/document.ts';
+import type { ListenerRuntime } from '../server/listener.ts';
+import { CidrSet } from '../stages/client/engine/ip.ts';
+import { createClientStage } from '../stages/client/stage.ts';
+import { createListenerStage } from '../stages/listener/stage.ts';
+import { Redactor } from '../stages/log/redact.ts';
+import { createLogStage } from '../stages/log/stage.ts';
+import { createResponseStage } from '../stages/response/stage.ts';
+import { createRouteStage, RouteTable } from '../stages/route/stage.ts';
+import { buildMockResponse, createMockStage } from '../stages/upstream/mock.ts';
+import { createUpstream, type Upstream } from '../stages/upstream/pool.ts';
+import { createProxyStage } from '../stages/upstream/proxy.ts';
+import type { Finding, Gateway } from './gateway.ts';
+import type { ApiConfig, Config } from './schema.ts';
+import { resolveSecret } from './secrets.ts';
+import { parseDuration, parseSize } from './units.ts';
+import { validateConfig } from './validate.ts';
+import { readYamlFile, type YamlSource } from './yaml-source.ts';
+
+export interface CompileOptions {
+  /** Whether the gateway is draining (read per response to add `Connection: close`). */
+  readonly draining?: () => boolean;
+  /** Build the access logger (false for `check`/`explain`, which serve nothing). */
+  readonly openLogs?: boolean;
+}
+
+/**
+ * Load a config file and everything it references, validate all of it, and compile the
+ * immutable Gateway. Nothing is half-applied: any problem throws a RampartError naming
+ * file, line, column and field, and nothing of the new gateway is used.
+ */
+export function compileGateway(configFile: string, options: CompileOptions = {}): Gateway {
+  const file = resolve(configFile);
+  const source = readYamlFile(file);
+  const config = validateConfig(source);
+  const dir = dirname(file);
+  const hash = createHash('sha256').update(readFileSync(file));
+  const files = [file];
+  const draining = options.draining ?? (() => false);
+
+  const listener = compileListener(config, source, dir);
+  const trusted = cidrs(config.server.trustedProxies, source, ['server', 'trustedProxies']);
+  const upstreams = compileUpstreams(config, source, dir);
+
+  const docs = new Map<string, OpenApiDocument>();
+  const routes = new RouteTable();
+  const operations: OperationInfo[] = [];
+  const findings: Finding[] = [];
+  const apiKeyNames = { headers: new Set<string>(), query: new Set<string>() };
+
+  for (const [apiName, api] of Object.entries(config.apis)) {
+    const docFile = resolve(dir, api.openapi);
+    let doc = docs.get(docFile);
+    if (!doc) {
+      doc = withLocation(() => loadOpenApi(docFile), source, ['apis', apiName, 'openapi']);
+      docs.set(docFile, doc);
+      files.push(docFile);
+      hash.update(readFileSync(docFile));
+    }
+    collectApiKeyNames(doc, apiKeyNames);
+    checkOperationOverrides(apiName, api, doc, source);
+  }
+
+  const accessLog =
+    options.openLogs !== false && config.log.access.enabled
+      ? createAccessLogger(config.log.access.destination)
+      : null;
+  const logStage = createLogStage({
+    logger: accessLog,
+    enabled: config.log.access.enabled,
+    requestHeaders: config.log.access.requestHeaders,
+    redactor: new Redactor(
+      [...apiKeyNames.headers],
+      [...config.log.access.redactQueryParams, ...apiKeyNames.query],
+    ),
+  });
+  const defaultResponse = createResponseStage({ maskServerErrors: true, draining });
+
+  for (const [apiName, api] of Object.entries(config.apis)) {
+    const doc = docs.get(resolve(dir, api.openapi))!;
+    const info = { name: apiName, basePath: api.basePath };
+    const responseStage = createResponseStage({ maskServerErrors: api.response.maskServerErrors, draining });
+    for (const op of doc.operations) {
+      const override = api.operations[op.operationId] ?? {};
+      const at = ['apis', apiName];
+      let terminal: Stage;
+      if (override.mock ?? (override.upstream === undefined && api.mock)) {
+        terminal = createMockStage(buildMockResponse(op.operation));
+      } else {
+        const upstreamName = override.upstream ?? api.upstream;
+        const upstreamAt = override.upstream
+          ? [...at, 'operations', op.operationId, 'upstream']
+          : [...at, 'upstream'];
+        if (upstreamName === undefined) {
+          throw configError('RAMPART_ERR_CONFIG_REFERENCE', {
+            location: source.locate(at),
+            field: `apis.${apiName}`,
+            message: `operation ${op.operationId} has no integration: set \`upstream\` or \`mock: true\` on the API or under operations.${op.operationId}`,
+          });
+        }
+        const upstream = upstreams.get(upstreamName);
+        if (!upstream) {
+          throw configError('RAMPART_ERR_CONFIG_REFERENCE', {
+            location: source.locate(upstreamAt),
+            field: upstreamAt.join('.'),
+            message: `no upstream named "${upstreamName}" (known: ${[...upstreams.keys()].join(', ') || 'none'})`,
+          });
+        }
+        terminal = createProxyStage({ upstream, stripPrefix: api.stripBasePath ? api.basePath : '' });
+      }
+      const operation: OperationInfo = Object.freeze({
+        api: info,
+        operationId: op.operationId,
+        method: op.method,
+        route: api.basePath + op.path,
+        pipeline: new Pipeline([terminal, responseStage, logStage]),
+      });
+      operations.push(operation);
+      try {
+        routes.add({ hosts: api.hosts, template: operation.route, operation });
+      } catch (err) {
+        throw configError('RAMPART_ERR_CONFIG_REFERENCE', {
+          location: op.location,
+          field: `apis.${apiName}`,
+          message: `route clash: ${(err as Error).message} (check basePath and hosts of the APIs)`,
+        });
+      }
+      if (op.security === undefined) {
+        findings.push({
+          id: 'operation-without-security',
+          severity: 'high',
+          message: `${apiName} ${op.method} ${operation.route} (${op.operationId}) declares no security requirement; declare one, or \`security: [{}]\` to allow anonymous access explicitly`,
+          location: op.location,
+        });
+      }
+    }
+  }
+
+  const entry = new Pipeline([
+    createListenerStage(listener.limits),
+    createClientStage(trusted),
+    createRouteStage(routes, operations.length),
+    defaultResponse,
+    logStage,
+  ]);
+  const pools = [...upstreams.values()].map((u) => u.pool);
+  return Object.freeze({
+    version: hash.digest('hex').slice(0, 12),
+    configFile: file,
+    files: Object.freeze(files),
+    config: deepFreeze(config),
+    listener,
+    entry,
+    operations: Object.freeze(operations),
+    findings: Object.freeze(findings),
+    accessLog: accessLog as Logger | null,
+    async close() {
+      await Promise.all(pools.map((p) => p.close()));
+    },
+  });
+}
+
+function compileListener(config: Config, source: YamlSource, dir: string): ListenerRuntime {
+  const l = config.server.limits;
+  const headersTimeout = parseDuration(l.headersTimeout);
+  const requestTimeout = parseDuration(l.requestTimeout);
+  if (headersTimeout > requestTimeout) {
+    throw configError('RAMPART_ERR_CONFIG_SCHEMA', {
+      location: source.locate(['server', 'limits', 'headersTimeout']),
+      field: 'server.limits.headersTimeout',
+      message: `must not be longer than server.limits.requestTimeout (${l.requestTimeout})`,
+    });
+  }
+  const listeners = config.server.listen.map((entry, i) => {
+    if (!entry.tls) return { host: entry.host, port: entry.port };
+    const at = ['server', 'listen', i, 'tls'];
+    const cert = readReferenced(resolve(dir, entry.tls.cert), source, [...at, 'cert']);
+    const key = resolveSecret(
+      entry.tls.key,
+      dir,
+      `server.listen[${i}].tls.key`,
+      source.locate([...at, 'key']),
+    );
+    return { host: entry.host, port: entry.port, tls: { cert, key, minVersion: entry.tls.minVersion } };
+  });
+  return {
+    listeners,
+    limits: {
+      maxUrlSize: parseSize(l.maxUrlSize),
+      maxHeaderSize: parseSize(l.maxHeaderSize),
+      maxHeaderCount: l.maxHeaderCount,
+      maxBodySize: parseSize(l.maxBodySize),
+    },
+    headersTimeout,
+    requestTimeout,
+    keepAliveTimeout: parseDuration(l.keepAliveTimeout),
+    drainTimeout: parseDuration(config.server.drainTimeout),
+  };
+}
+
+function compileUpstreams(config: Config, source: YamlSource, dir: string): Map<string, Upstream> {
+  const out = new Map<string, Upstream>();
+  for (const [name, upstream] of Object.entries(config.upstreams)) {
+    const at = ['upstreams', name, 'tls'];
+    const tls = upstream.tls;
+    out.set(
+      name,
+      createUpstream(name, upstream, {
+        ca: tls.ca ? readReferenced(resolve(dir, tls.ca), source, [...at, 'ca']) : undefined,
+        cert: tls.cert ? readReferenced(resolve(dir, tls.cert), source, [...at, 'cert']) : undefined,
+        key: tls.key
+          ? resolveSecret(tls.key, dir, `upstreams.${name}.tls.key`, source.locate([...at, 'key']))
+          : undefined,
+      }),
+    );
+  }
+  return out;
+}
+
+function cidrs(list: readonly string[], source: YamlSource, at: (string | number)[]): CidrSet {
+  try {
+    return new CidrSet(list);
+  } catch (err) {
+    const index = (err as { index?: number }).index ?? 0;
+    throw configError('RAMPART_ERR_CONFIG_CIDR', {
+      location: source.locate([...at, index]),
+      field: `${at.join('.')}[${index}]`,
+      message: (err as Error).message,
+    });
+  }
+}
+
+function readReferenced(path: string, source: YamlSource, at: (string | number)[]): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    throw configError('RAMPART_ERR_CONFIG_FILE', {
+      location: source.locate(at),
+      field: at.join('.'),
+      message: `cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
+    });
+  }
+}
+
+/** Errors inside a referenced document keep their own location; others point at the reference. */
+function withLocation<T>(load: () => T, source: YamlSource, at: (string | number)[]): T {
+  try {
+    return load();
+  } catch (err) {
+    if (err instanceof RampartError && err.code === 'RAMPART_ERR_CONFIG_FILE') {
+      const problems: ConfigProblem[] = err.problems.map((p) => ({
+        ...p,
+        location: source.locate(at),
+        field: at.join('.'),
+        message: `${p.location.file}: ${p.message}`,
+      }));
+      throw new RampartError(err.code, err.message, problems);
+    }
+    throw err;
+  }
+}
+
+function checkOperationOverrides(
+  apiName: string,
+  api: ApiConfig,
+  doc: OpenApiDocument,
+  source: YamlSource,
+): void {
+  const ids = new Set(doc.operations.map((o) => o.operationId));
+  for (const id of Object.keys(api.operations)) {
+    if (!ids.has(id)) {
+      throw configError('RAMPART_ERR_CONFIG_REFERENCE', {
+        location: source.locate(['apis', apiName, 'operations', id]),
+        field: `apis.${apiName}.operations.${id}`,
+        message: `${doc.file} has no operation with operationId "${id}"`,
+      });
+    }
+  }
+}
+
+/** API-key parameter names declared by the document's securitySchemes: always redacted in logs. */
+function collectApiKeyNames(doc: OpenApiDocument, into: { headers: Set<string>; query: Set<string> }): void {
+  const schemes = ((doc.document.components as Record<string, unknown> | undefined)?.securitySchemes ??
+    {}) as Record<string, { type?: string; in?: string; name?: string }>;
+  for (const scheme of Object.values(schemes)) {
+    if (scheme?.type !== 'apiKey' || typeof scheme.name !== 'string') continue;
+    if (scheme.in === 'header') into.headers.add(scheme.name.toLowerCase());
+    if (scheme.in === 'query') into.query.add(scheme.name.toLowerCase());
+  }
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}

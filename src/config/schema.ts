@@ -1,0 +1,227 @@
+import { type Static, Type } from '@sinclair/typebox';
+import {
+  Cidr,
+  Duration,
+  FilePath,
+  NAME_PATTERN,
+  Name,
+  SecretRef,
+  Size,
+  Strict,
+  StringEnum,
+} from './typedefs.ts';
+
+/**
+ * The one schema of a Rampart config file. It is the source of the TypeScript types (`Config`),
+ * the validation (Ajv, with defaults), the published JSON Schema (schema/rampart.schema.json)
+ * and the generated reference (docs/reference/config.md); tests fail when either file drifts.
+ */
+
+const ListenerTls = Strict({
+  cert: FilePath('PEM certificate chain file for this listener.'),
+  key: SecretRef('The private key, as a secret reference (`file:PATH` or `env:NAME`).'),
+  minVersion: StringEnum(['TLSv1.2', 'TLSv1.3'] as const, 'Lowest TLS version accepted.', 'TLSv1.2'),
+});
+
+const Listener = Strict({
+  host: Type.String({
+    minLength: 1,
+    default: '127.0.0.1',
+    description: 'Address to bind. Loopback by default: nothing listens beyond it unless configured.',
+  }),
+  port: Type.Integer({ minimum: 0, maximum: 65535, description: 'TCP port (0 picks a free port).' }),
+  tls: Type.Optional(ListenerTls),
+});
+
+const Limits = Strict(
+  {
+    maxUrlSize: Size('Longest request target (path and query) accepted; longer is 414.', '8kb'),
+    maxHeaderSize: Size('Largest request head (request line and headers) accepted; larger is 431.', '16kb'),
+    maxHeaderCount: Type.Integer({
+      minimum: 1,
+      maximum: 1000,
+      default: 100,
+      description: 'Most request headers accepted; more is 431.',
+    }),
+    maxBodySize: Size(
+      'Largest request body, by Content-Length or counted while streaming; larger is 413.',
+      '1mb',
+    ),
+    headersTimeout: Duration(
+      'Time allowed to receive the request headers (slow-header defence); then 408.',
+      '10s',
+    ),
+    requestTimeout: Duration('Time allowed to receive the whole request; then 408.', '60s'),
+    keepAliveTimeout: Duration('How long an idle keep-alive connection stays open.', '5s'),
+  },
+  { default: {} },
+);
+
+const Server = Strict(
+  {
+    listen: Type.Array(Listener, {
+      minItems: 1,
+      default: [{ host: '127.0.0.1', port: 8080 }],
+      description: 'Data-plane listeners.',
+    }),
+    limits: Limits,
+    trustedProxies: Type.Array(Cidr('A proxy whose X-Forwarded-* headers are believed.'), {
+      default: [],
+      description:
+        'Peers (CIDR blocks) whose X-Forwarded-For/-Proto/-Host and x-request-id are honoured. Empty: none are.',
+    }),
+    drainTimeout: Duration(
+      'On SIGTERM, how long in-flight requests may take to finish before connections are closed.',
+      '10s',
+    ),
+    watch: Type.Boolean({
+      default: false,
+      description: 'Reload when the config file or a referenced OpenAPI document changes (as on SIGHUP).',
+    }),
+  },
+  { default: {} },
+);
+
+const AccessLog = Strict(
+  {
+    enabled: Type.Boolean({ default: true, description: 'Write one JSON line per request.' }),
+    destination: Type.String({
+      minLength: 1,
+      default: 'stdout',
+      description: '`stdout`, `stderr`, or a file path (appended to).',
+    }),
+    requestHeaders: Type.Array(Type.String({ pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$" }), {
+      default: [],
+      description:
+        'Request headers to include in each line. Credentials (Authorization, Cookie, API-key headers) are always redacted.',
+    }),
+    redactQueryParams: Type.Array(Type.String({ minLength: 1 }), {
+      default: [],
+      description:
+        'More query parameter names whose values are redacted, beyond the built-in secret-looking names.',
+    }),
+  },
+  { default: {} },
+);
+
+const Log = Strict(
+  {
+    level: StringEnum(
+      ['fatal', 'error', 'warn', 'info', 'debug'] as const,
+      'Level of the gateway log (not the access log).',
+      'info',
+    ),
+    access: AccessLog,
+  },
+  { default: {} },
+);
+
+const UpstreamTls = Strict(
+  {
+    ca: Type.Optional(FilePath('PEM file of CA certificates to trust instead of the system store.')),
+    rejectUnauthorized: Type.Boolean({
+      default: true,
+      description: "Verify the upstream's certificate. Turning this off is a posture finding.",
+    }),
+    servername: Type.Optional(
+      Type.String({ minLength: 1, description: 'SNI and certificate name to expect.' }),
+    ),
+    cert: Type.Optional(FilePath('Client certificate (PEM) for mTLS to the upstream.')),
+    key: Type.Optional(SecretRef('Client private key for mTLS to the upstream, as a secret reference.')),
+  },
+  { default: {} },
+);
+
+const Upstream = Strict({
+  url: Type.String({
+    pattern: '^https?://[^/?#]+(/[^?#]*)?$',
+    description:
+      'Origin (and optional path prefix) of the upstream, e.g. http://127.0.0.1:3000 or https://orders.internal/api.',
+    'x-rampart-hint': 'an http:// or https:// URL without query or fragment',
+  }),
+  connections: Type.Integer({
+    minimum: 1,
+    maximum: 10000,
+    default: 128,
+    description: 'Most keep-alive connections to this upstream.',
+  }),
+  timeouts: Strict(
+    {
+      connect: Duration('TCP (and TLS) connect timeout; then 504.', '5s'),
+      headers: Duration('Time to receive the response headers; then 504.', '30s'),
+      body: Duration('Longest pause between response body chunks; then the response is cut.', '30s'),
+    },
+    { default: {} },
+  ),
+  keepAliveTimeout: Duration('How long an idle upstream connection is kept.', '4s'),
+  tls: UpstreamTls,
+});
+
+const OperationOverride = Strict({
+  upstream: Type.Optional(Name('Upstream for this operation (a key of `upstreams`).')),
+  mock: Type.Optional(Type.Boolean({ description: 'Answer this operation from its OpenAPI examples.' })),
+});
+
+const Api = Strict({
+  openapi: FilePath('The OpenAPI 3.0/3.1 document (YAML or JSON), relative to this config file.'),
+  basePath: Type.String({
+    pattern: "^(/[A-Za-z0-9._~!$&'()*+,;=:@-]+)*$",
+    default: '',
+    description: 'Path prefix the operations are served under, e.g. /v1. Empty: the root.',
+    'x-rampart-hint': 'a path such as /v1 (starting with /, no trailing /)',
+  }),
+  hosts: Type.Array(Type.String({ pattern: '^(\\*\\.)?[A-Za-z0-9.-]+$' }), {
+    default: [],
+    description: 'Host names this API answers (`*.example.com` matches one label). Empty: any host.',
+  }),
+  upstream: Type.Optional(Name('Upstream for every operation (a key of `upstreams`).')),
+  mock: Type.Boolean({
+    default: false,
+    description: 'Answer every operation from its OpenAPI examples instead of an upstream.',
+  }),
+  stripBasePath: Type.Boolean({ default: false, description: 'Remove the base path before forwarding.' }),
+  response: Strict(
+    {
+      maskServerErrors: Type.Boolean({
+        default: true,
+        description:
+          'Replace the body of an upstream 5xx with a generic problem+json (keeps the status): stack traces and internals never reach clients.',
+      }),
+    },
+    { default: {} },
+  ),
+  operations: Type.Record(Type.String({ pattern: '^.+$' }), OperationOverride, {
+    default: {},
+    description: 'Per-operation overrides, keyed by operationId.',
+  }),
+});
+
+export const ConfigSchema = Type.Object(
+  {
+    $schema: Type.Optional(Type.String({ description: 'For editors: the JSON Schema of this file.' })),
+    version: Type.Literal(1, { description: 'Config format version.' }),
+    server: Server,
+    log: Log,
+    upstreams: Type.Record(Type.String({ pattern: NAME_PATTERN }), Upstream, {
+      default: {},
+      description: 'Named upstream services.',
+    }),
+    apis: Type.Record(Type.String({ pattern: NAME_PATTERN }), Api, {
+      minProperties: 1,
+      description: 'The APIs served, by name; each is described by an OpenAPI document.',
+    }),
+  },
+  {
+    additionalProperties: false,
+    $id: 'https://rampart.dev/schema/rampart.schema.json',
+    title: 'Rampart gateway configuration',
+  },
+);
+
+export type Config = Static<typeof ConfigSchema>;
+export type ServerConfig = Config['server'];
+export type ListenerConfig = ServerConfig['listen'][number];
+export type LimitsConfig = ServerConfig['limits'];
+export type LogConfig = Config['log'];
+export type UpstreamConfig = Config['upstreams'][string];
+export type ApiConfig = Config['apis'][string];

@@ -1,0 +1,237 @@
+import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import { type Readable, Transform, type TransformCallback, type Writable } from 'node:stream';
+import type { Decision } from './decision.ts';
+import type { RouteMatch } from './operation.ts';
+import type { Reply } from './outcome.ts';
+import type { Pipeline } from './pipeline.ts';
+import { PROBLEM_CONTENT_TYPE, problemBody } from './problem.ts';
+import type { ReasonCode } from './reasons.ts';
+import type { Stage } from './stage.ts';
+
+/** Where a response head comes from: the response stage treats each differently. */
+export type ResponseOrigin = 'gateway' | 'upstream' | 'mock';
+
+export interface ResponseHead {
+  status: number;
+  headers: OutgoingHttpHeaders;
+  readonly origin: ResponseOrigin;
+}
+
+/** The verified identity of the caller (filled by `authn`, read by later stages). */
+export interface Principal {
+  readonly id: string;
+  readonly kind: string;
+  readonly scheme: string;
+  readonly scopes: readonly string[];
+  readonly attributes: Readonly<Record<string, unknown>>;
+}
+
+/** What the client stage resolved about the client and the hop it came through. */
+export interface ClientInfo {
+  /** The real client IP: the socket peer, or from X-Forwarded-For when the peer is a trusted proxy. */
+  readonly ip: string;
+  /** The X-Forwarded-For chain to send upstream (trusted entries kept, peer appended). */
+  readonly forwardedFor: string;
+  readonly forwardedProto: string;
+  readonly forwardedHost: string;
+  /** True when the socket peer is a configured trusted proxy. */
+  readonly viaTrustedProxy: boolean;
+}
+
+/**
+ * The per-request context: the narrow, typed surface through which stages read and write the
+ * request. Stages never touch `req`/`res`; the body and the response go through the methods
+ * below, so the response phase and logging cannot be bypassed.
+ */
+export class RequestContext {
+  readonly startTime: number;
+  readonly method: string;
+  /** The raw request target as received. */
+  readonly target: string;
+  readonly headers: Readonly<IncomingHttpHeaders>;
+  readonly remoteAddress: string;
+  readonly scheme: 'http' | 'https';
+  /** Number of header lines received (node drops those past `maxHeadersCount`). */
+  readonly headerCount: number;
+  /** Largest request body accepted, set by the listener stage. */
+  bodyLimit = Number.POSITIVE_INFINITY;
+
+  /** Request id: generated, or accepted from a trusted proxy's `x-request-id`. */
+  id = '';
+  client: ClientInfo | null = null;
+  /** Valid W3C `traceparent` / `tracestate` to pass on, if the client sent them. */
+  traceparent: string | undefined = undefined;
+  tracestate: string | undefined = undefined;
+  /** Normalized path, percent-encoded canonically: what routing saw and what the upstream gets. */
+  path = '';
+  /** Raw query string without `?` (validation belongs to the validate stage). */
+  query = '';
+  route: RouteMatch | null = null;
+  principal: Principal | null = null;
+  /** The pipeline in effect: the gateway's entry pipeline, then the matched operation's. */
+  pipeline: Pipeline;
+
+  // Filled as the exchange proceeds; read by `log`.
+  decisions: Decision[] | null = null;
+  reason: ReasonCode | null = null;
+  status = 0;
+  upstreamMs = -1;
+  /** performance.now() when the upstream call started. */
+  upstreamStart = 0;
+  bytesIn = 0;
+  bytesOut = 0;
+  error: unknown = undefined;
+
+  readonly #req: IncomingMessage;
+  readonly #res: ServerResponse;
+  readonly #socketBytesAtStart: number;
+  #bodyTaken = false;
+
+  constructor(
+    req: IncomingMessage,
+    res: ServerResponse,
+    pipeline: Pipeline,
+    scheme: 'http' | 'https',
+    now: number,
+  ) {
+    this.#req = req;
+    this.#res = res;
+    this.pipeline = pipeline;
+    this.scheme = scheme;
+    this.startTime = now;
+    this.method = req.method ?? 'GET';
+    this.target = req.url ?? '';
+    this.headers = req.headers;
+    this.remoteAddress = req.socket.remoteAddress ?? '';
+    this.headerCount = req.rawHeaders.length >> 1;
+    this.#socketBytesAtStart = req.socket.bytesWritten;
+  }
+
+  /** Bytes written to the client for this exchange (status line, headers and body). */
+  get bytesWritten(): number {
+    return this.#req.socket.bytesWritten - this.#socketBytesAtStart;
+  }
+
+  /** Record a stage decision (enforced or shadowed). */
+  record(stage: Stage, outcome: Reply): void {
+    const decision: Decision = {
+      stage: stage.name,
+      reason: outcome.reason,
+      status: outcome.status,
+      mode: stage.mode,
+      detail: outcome.detail,
+    };
+    if (this.decisions === null) this.decisions = [decision];
+    else this.decisions.push(decision);
+    if (stage.mode === 'enforce') this.reason = outcome.reason;
+  }
+
+  /**
+   * The request body stream, once; null when the request has no body. A body with a declared
+   * length was checked against the limit by the listener stage and is length-exact (llhttp);
+   * a chunked body is counted as it streams and fails with `BodyTooLargeError` past the limit.
+   */
+  takeBody(): Readable | null {
+    if (this.#bodyTaken) throw new Error('request body taken twice');
+    this.#bodyTaken = true;
+    const h = this.#req.headers;
+    if (h['transfer-encoding'] === undefined) {
+      if (h['content-length'] === undefined || h['content-length'] === '0') return null;
+      this.bytesIn = Number(h['content-length']);
+      return this.#req;
+    }
+    const counter = new BodyCounter(this, this.bodyLimit);
+    this.#req.on('error', (err) => counter.destroy(err));
+    return this.#req.pipe(counter);
+  }
+
+  get responseStarted(): boolean {
+    return this.#res.headersSent;
+  }
+
+  /** Client went away before we finished. */
+  get aborted(): boolean {
+    return this.#res.destroyed && !this.#res.writableFinished;
+  }
+
+  /**
+   * Run the response phase over a head, then write it. Returns the writable for the body, or
+   * null when a response stage replaced the response with a gateway reply (discard the body).
+   */
+  sendHead(status: number, headers: OutgoingHttpHeaders, origin: ResponseOrigin): Writable | null {
+    const head: ResponseHead = { status, headers, origin };
+    const stages = this.pipeline.responseStages;
+    for (let i = 0; i < stages.length; i++) {
+      const replaced = stages[i]!.response!(this, head);
+      if (replaced !== undefined && origin !== 'gateway') {
+        this.record(stages[i]!, replaced);
+        if (stages[i]!.mode === 'enforce') {
+          this.sendReply(replaced);
+          return null;
+        }
+      }
+    }
+    this.status = head.status;
+    this.#res.writeHead(head.status, head.headers);
+    return this.#res;
+  }
+
+  /** Answer with a gateway-made problem+json reply. */
+  sendReply(outcome: Reply): void {
+    if (this.#res.headersSent) {
+      // Too late to change the status: cut the connection so the client sees a failure.
+      this.#res.destroy();
+      return;
+    }
+    if (this.reason === null) this.reason = outcome.reason;
+    const body = problemBody(outcome.status, this.id || '-');
+    const headers: OutgoingHttpHeaders = {
+      'content-type': PROBLEM_CONTENT_TYPE,
+      'content-length': Buffer.byteLength(body),
+      ...outcome.headers,
+    };
+    const out = this.sendHead(outcome.status, headers, 'gateway');
+    out?.end(body);
+  }
+
+  /** Send a complete response whose body is already in memory (mock integration). */
+  sendBody(
+    status: number,
+    headers: OutgoingHttpHeaders,
+    body: Buffer | string,
+    origin: ResponseOrigin,
+  ): void {
+    const out = this.sendHead(status, headers, origin);
+    out?.end(body);
+  }
+
+  /** Destroy the client connection (response already started and cannot be completed). */
+  abort(error?: Error): void {
+    this.#res.destroy(error);
+  }
+}
+
+/** Thrown into the body stream when a chunked body passes the limit. */
+export class BodyTooLargeError extends Error {
+  readonly code = 'RAMPART_BODY_TOO_LARGE';
+  constructor(limit: number) {
+    super(`request body over ${limit} bytes`);
+  }
+}
+
+class BodyCounter extends Transform {
+  readonly #ctx: RequestContext;
+  readonly #limit: number;
+
+  constructor(ctx: RequestContext, limit: number) {
+    super();
+    this.#ctx = ctx;
+    this.#limit = limit;
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    this.#ctx.bytesIn += chunk.length;
+    if (this.#ctx.bytesIn > this.#limit) callback(new BodyTooLargeError(this.#limit));
+    else callback(null, chunk);
+  }
+}

@@ -1,0 +1,185 @@
+import { type FSWatcher, watch } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { basename, dirname } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
+import { compileGateway } from '../config/compile.ts';
+import type { Gateway } from '../config/gateway.ts';
+import { RampartError } from '../core/errors.ts';
+import { flushLogs, type Logger } from '../observe/logger.ts';
+import { createListener, type GatewayHolder } from './listener.ts';
+
+export interface ReloadResult {
+  readonly ok: boolean;
+  readonly version: string;
+  readonly error?: RampartError | Error;
+}
+
+export interface RunningGateway {
+  readonly holder: GatewayHolder;
+  /** Bound addresses, in listener order (`http://127.0.0.1:8080`). */
+  readonly urls: readonly string[];
+  /** Compile the config again; swap on success, keep serving the old one on failure. */
+  reload(): Promise<ReloadResult>;
+  /** Stop accepting, let in-flight requests finish within the drain timeout, then close. */
+  shutdown(): Promise<void>;
+}
+
+/** Compile the config, bind every listener, and serve. Throws RampartError on a bad config. */
+export async function startGateway(configFile: string, log: Logger): Promise<RunningGateway> {
+  let draining = false;
+  const compile = () => compileGateway(configFile, { draining: () => draining });
+  const first = compile();
+  const holder: GatewayHolder = {
+    current: first,
+    inflight: new Map([[first, 0]]),
+    onIdle(gateway) {
+      holder.inflight.delete(gateway);
+      void gateway.close();
+    },
+  };
+  const servers: Server[] = [];
+  try {
+    for (const spec of first.listener.listeners) {
+      const server = createListener(spec, first.listener, holder);
+      await listen(server, spec.host, spec.port);
+      servers.push(server);
+    }
+  } catch (err) {
+    for (const s of servers) s.close();
+    await first.close();
+    throw new RampartError('RAMPART_ERR_LISTEN', `cannot listen: ${(err as Error).message}`);
+  }
+  const urls = servers.map((s, i) => {
+    const a = s.address() as AddressInfo;
+    const host = a.family === 'IPv6' ? `[${a.address}]` : a.address;
+    return `${first.listener.listeners[i]!.tls ? 'https' : 'http'}://${host}:${a.port}`;
+  });
+
+  let watcher: Watcher | null = null;
+  let reloading: Promise<ReloadResult> = Promise.resolve({ ok: true, version: first.version });
+
+  const doReload = async (): Promise<ReloadResult> => {
+    const old = holder.current;
+    let next: Gateway;
+    try {
+      next = compile();
+    } catch (err) {
+      log.error(
+        { err: errorText(err), version: old.version },
+        'reload refused: the running config keeps serving',
+      );
+      return { ok: false, version: old.version, error: err as Error };
+    }
+    if (
+      !isDeepStrictEqual(next.config.server.listen, old.config.server.listen) ||
+      !isDeepStrictEqual(next.config.server.limits.maxHeaderSize, old.config.server.limits.maxHeaderSize)
+    ) {
+      await next.close();
+      const error = new RampartError(
+        'RAMPART_ERR_RELOAD_LISTENER',
+        'listener address, port, TLS or maxHeaderSize changed: restart to apply',
+      );
+      log.error(
+        { err: error.format(), version: old.version },
+        'reload refused: the running config keeps serving',
+      );
+      return { ok: false, version: old.version, error };
+    }
+    for (const server of servers) {
+      server.headersTimeout = next.listener.headersTimeout;
+      server.requestTimeout = next.listener.requestTimeout;
+      server.keepAliveTimeout = next.listener.keepAliveTimeout;
+      server.maxHeadersCount = next.listener.limits.maxHeaderCount + 1;
+    }
+    holder.inflight.set(next, 0);
+    holder.current = next;
+    if ((holder.inflight.get(old) ?? 0) === 0) holder.onIdle(old);
+    if (watcher) watcher.update(next.files);
+    log.info(
+      { version: next.version, previous: old.version, operations: next.operations.length },
+      'config reloaded',
+    );
+    return { ok: true, version: next.version };
+  };
+
+  const running: RunningGateway = {
+    holder,
+    urls,
+    reload() {
+      // Reloads are serialized: a burst of SIGHUPs or file events compiles one after another.
+      reloading = reloading.then(doReload, doReload);
+      return reloading;
+    },
+    async shutdown() {
+      draining = true;
+      watcher?.close();
+      for (const s of servers) s.close();
+      const deadline = Date.now() + holder.current.listener.drainTimeout;
+      while (Date.now() < deadline && [...holder.inflight.values()].some((n) => n > 0)) {
+        for (const s of servers) s.closeIdleConnections();
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      const left = [...holder.inflight.values()].reduce((a, b) => a + b, 0);
+      if (left > 0)
+        log.warn({ inflight: left }, 'drain timeout: closing connections with requests in flight');
+      for (const s of servers) s.closeAllConnections();
+      await Promise.all([...holder.inflight.keys()].map((g) => g.close()));
+      flushLogs();
+    },
+  };
+  if (first.config.server.watch) {
+    watcher = new Watcher(first.files, () => void running.reload());
+  }
+  return running;
+}
+
+function listen(server: Server, host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+export function errorText(err: unknown): string {
+  if (err instanceof RampartError) return err.format();
+  return err instanceof Error ? (err.stack ?? err.message) : String(err);
+}
+
+/** Watches the config and the documents it references; debounced so an editor's save is one reload. */
+class Watcher {
+  #watchers: FSWatcher[] = [];
+  #timer: NodeJS.Timeout | undefined;
+  readonly #onChange: () => void;
+
+  constructor(files: readonly string[], onChange: () => void) {
+    this.#onChange = onChange;
+    this.update(files);
+  }
+
+  /** Watch the folders, not the files: editors save by rename, which ends a file watch. */
+  update(files: readonly string[]): void {
+    this.close();
+    const byDir = new Map<string, Set<string>>();
+    for (const f of files) {
+      const names = byDir.get(dirname(f)) ?? new Set<string>();
+      names.add(basename(f));
+      byDir.set(dirname(f), names);
+    }
+    this.#watchers = [...byDir].map(([dir, names]) =>
+      watch(dir, { persistent: false }, (_event, name) => {
+        if (name !== null && !names.has(String(name))) return;
+        clearTimeout(this.#timer);
+        this.#timer = setTimeout(this.#onChange, 200);
+      }),
+    );
+  }
+
+  close(): void {
+    for (const w of this.#watchers) w.close();
+    this.#watchers = [];
+  }
+}

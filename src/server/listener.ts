@@ -1,0 +1,152 @@
+import { randomUUID } from 'node:crypto';
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import type { Gateway } from '../config/gateway.ts';
+import type { Secret } from '../config/secrets.ts';
+import { RequestContext } from '../core/context.ts';
+import { completeRequest, runRequest } from '../core/pipeline.ts';
+import { PROBLEM_CONTENT_TYPE, problemBody } from '../core/problem.ts';
+import type { ReasonCode } from '../core/reasons.ts';
+
+export interface ListenerSpec {
+  readonly host: string;
+  readonly port: number;
+  readonly tls?: { readonly cert: Buffer; readonly key: Secret; readonly minVersion: 'TLSv1.2' | 'TLSv1.3' };
+}
+
+/** Listener settings in runtime units (bytes, milliseconds). */
+export interface ListenerRuntime {
+  readonly listeners: readonly ListenerSpec[];
+  readonly limits: {
+    readonly maxUrlSize: number;
+    readonly maxHeaderSize: number;
+    readonly maxHeaderCount: number;
+    readonly maxBodySize: number;
+  };
+  readonly headersTimeout: number;
+  readonly requestTimeout: number;
+  readonly keepAliveTimeout: number;
+  readonly drainTimeout: number;
+}
+
+/** The mutable cell a reload swaps: requests read `current` once, at their start. */
+export interface GatewayHolder {
+  current: Gateway;
+  readonly inflight: Map<Gateway, number>;
+  /** Called when a replaced gateway has no request left. */
+  onIdle(gateway: Gateway): void;
+}
+
+/**
+ * A hardened node:http(s) server: strict parsing (no `insecureHTTPParser`: conflicting or
+ * duplicate Content-Length, obfuscated Transfer-Encoding and bad header bytes are 400), a
+ * head size cap (431), header and request timeouts (408) checked every second, and parse
+ * errors answered with a generic problem+json instead of node's bare 400.
+ */
+export function createListener(spec: ListenerSpec, runtime: ListenerRuntime, holder: GatewayHolder): Server {
+  const scheme = spec.tls ? 'https' : 'http';
+  const options = {
+    maxHeaderSize: runtime.limits.maxHeaderSize,
+    requestTimeout: runtime.requestTimeout,
+    headersTimeout: runtime.headersTimeout,
+    keepAliveTimeout: runtime.keepAliveTimeout,
+    connectionsCheckingInterval: Math.min(1000, Math.max(100, runtime.headersTimeout / 4)),
+    requireHostHeader: true,
+    joinDuplicateHeaders: false,
+    insecureHTTPParser: false,
+    noDelay: true,
+  };
+  const handler = (req: IncomingMessage, res: ServerResponse) => handle(req, res, holder, scheme);
+  const server = spec.tls
+    ? createHttpsServer(
+        { ...options, cert: spec.tls.cert, key: spec.tls.key.reveal(), minVersion: spec.tls.minVersion },
+        handler,
+      )
+    : createHttpServer(options, handler);
+  // node drops headers past maxHeadersCount silently; admit one more so the listener stage sees it and answers 431.
+  server.maxHeadersCount = runtime.limits.maxHeaderCount + 1;
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) =>
+    onClientError(err, socket, holder, runtime),
+  );
+  return server;
+}
+
+function handle(
+  req: IncomingMessage,
+  res: ServerResponse,
+  holder: GatewayHolder,
+  scheme: 'http' | 'https',
+): void {
+  const gateway = holder.current;
+  holder.inflight.set(gateway, (holder.inflight.get(gateway) ?? 0) + 1);
+  const ctx = new RequestContext(req, res, gateway.entry, scheme, performance.now());
+  ctx.id = randomUUID();
+  res.on('close', () => {
+    completeRequest(ctx);
+    const left = holder.inflight.get(gateway)! - 1;
+    holder.inflight.set(gateway, left);
+    if (left === 0 && gateway !== holder.current) holder.onIdle(gateway);
+  });
+  void runRequest(ctx, gateway.entry);
+}
+
+const PARSE_ERRORS: Record<string, { status: number; reason: ReasonCode }> = {
+  HPE_HEADER_OVERFLOW: { status: 431, reason: 'headers_too_large' },
+  ERR_HTTP_REQUEST_TIMEOUT: { status: 408, reason: 'request_timeout' },
+};
+
+/**
+ * node:http calls this for requests its parser refuses and for header/request timeouts.
+ * Answer with a problem+json (431 split into 414 when the request line alone is too long),
+ * log the decision, and close the connection: after a framing error, nothing more on this
+ * socket can be trusted (request smuggling).
+ */
+function onClientError(
+  err: NodeJS.ErrnoException,
+  socket: Socket,
+  holder: GatewayHolder,
+  runtime: ListenerRuntime,
+): void {
+  const code = err.code ?? '';
+  if (code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  let { status, reason } = PARSE_ERRORS[code] ?? { status: 400, reason: 'bad_request' as ReasonCode };
+  if (status === 431) {
+    const raw = (err as { rawPacket?: Buffer }).rawPacket;
+    const lineEnd = raw ? raw.indexOf('\r\n') : -1;
+    const requestLine = raw ? raw.subarray(0, lineEnd < 0 ? raw.length : lineEnd) : undefined;
+    if (requestLine && requestLine.length > runtime.limits.maxUrlSize) {
+      status = 414;
+      reason = 'uri_too_long';
+    }
+  }
+  const id = randomUUID();
+  const body = problemBody(status, id);
+  const statusText =
+    status === 408
+      ? 'Request Timeout'
+      : status === 414
+        ? 'URI Too Long'
+        : status === 431
+          ? 'Request Header Fields Too Large'
+          : 'Bad Request';
+  socket.end(
+    `HTTP/1.1 ${status} ${statusText}\r\ncontent-type: ${PROBLEM_CONTENT_TYPE}\r\ncontent-length: ${Buffer.byteLength(body)}\r\nx-content-type-options: nosniff\r\nx-request-id: ${id}\r\nconnection: close\r\n\r\n${body}`,
+  );
+  holder.current.accessLog?.info({
+    reqId: id,
+    client: socket.remoteAddress,
+    status,
+    reason,
+    parseError: code,
+  });
+}

@@ -1,0 +1,33 @@
+import type { RequestContext } from '../../core/context.ts';
+import { CONTINUE, type Outcome, reply } from '../../core/outcome.ts';
+import type { Stage } from '../../core/stage.ts';
+
+export interface ListenerLimits {
+  readonly maxUrlSize: number;
+  readonly maxHeaderCount: number;
+  readonly maxBodySize: number;
+}
+
+/**
+ * Per-request listener checks that node:http's strict parser does not make itself: URL length
+ * (414), header count (431; node silently drops headers past `maxHeadersCount`, so the server
+ * admits one more than the limit and this stage refuses it), and a declared body size (413).
+ * Chunked bodies are counted while streaming (RequestContext.takeBody).
+ */
+export function createListenerStage(limits: ListenerLimits): Stage {
+  return {
+    name: 'listener',
+    mode: 'enforce',
+    summary: `url ≤ ${limits.maxUrlSize} B, ≤ ${limits.maxHeaderCount} headers, body ≤ ${limits.maxBodySize} B`,
+    request(ctx: RequestContext): Outcome {
+      ctx.bodyLimit = limits.maxBodySize;
+      if (ctx.target.length > limits.maxUrlSize) return reply(414, 'uri_too_long');
+      if (ctx.headerCount > limits.maxHeaderCount) return reply(431, 'headers_too_large');
+      const declared = ctx.headers['content-length'];
+      if (declared !== undefined && Number(declared) > limits.maxBodySize) {
+        return reply(413, 'body_too_large', { detail: `content-length ${declared}` });
+      }
+      return CONTINUE;
+    },
+  };
+}
