@@ -1,0 +1,107 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { type RunningGateway, startGateway } from '../../src/server/lifecycle.ts';
+
+export interface TestGateway {
+  readonly url: string;
+  readonly port: number;
+  readonly dir: string;
+  readonly running: RunningGateway;
+  /** Path of the access log file (JSON lines), when `accessLog` was requested. */
+  readonly accessLogFile: string;
+  readAccessLog(): Promise<Record<string, unknown>[]>;
+  stop(): Promise<void>;
+}
+
+export interface TestGatewayOptions {
+  /** The config YAML. `${dir}` is replaced by the temp folder; port 0 gets a free port. */
+  readonly config: string;
+  /** Files to write beside the config (name → content), e.g. `{ 'openapi.yaml': ... }`. */
+  readonly files?: Record<string, string>;
+}
+
+export const SIMPLE_OPENAPI = `openapi: 3.0.3
+info: { title: test, version: '1' }
+security: [{}]
+paths:
+  /items:
+    get:
+      operationId: listItems
+      responses:
+        '200':
+          description: ok
+          content:
+            application/json:
+              example: [{ id: 1 }]
+    post:
+      operationId: createItem
+      responses:
+        '201': { description: created }
+  /items/{id}:
+    get:
+      operationId: getItem
+      parameters:
+        - { name: id, in: path, required: true, schema: { type: string } }
+      responses:
+        '200': { description: ok }
+  /admin/{id}:
+    get:
+      operationId: adminOnly
+      parameters:
+        - { name: id, in: path, required: true, schema: { type: string } }
+      responses:
+        '200': { description: ok }
+`;
+
+/**
+ * Start a real gateway in this process on 127.0.0.1 with a free port, from a config written
+ * to a temp folder. The access log goes to `${dir}/access.log` unless the config says otherwise.
+ */
+export async function startTestGateway(options: TestGatewayOptions): Promise<TestGateway> {
+  const dir = mkdtempSync(join(tmpdir(), 'rampart-test-'));
+  for (const [name, content] of Object.entries(options.files ?? {})) writeFileSync(join(dir, name), content);
+  const configFile = join(dir, 'rampart.yaml');
+  writeFileSync(configFile, options.config.replaceAll('${dir}', dir));
+  const running = await startGateway(configFile, pino({ level: 'silent' }));
+  const url = running.urls[0]!;
+  const accessLogFile = join(dir, 'access.log');
+  return {
+    url,
+    port: Number(new URL(url).port),
+    dir,
+    running,
+    accessLogFile,
+    async readAccessLog() {
+      const { flushLogs } = await import('../../src/observe/logger.ts');
+      flushLogs();
+      const { readFileSync, existsSync } = await import('node:fs');
+      if (!existsSync(accessLogFile)) return [];
+      return readFileSync(accessLogFile, 'utf8')
+        .split('\n')
+        .filter((l) => l.trim() !== '')
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
+    },
+    stop: () => running.shutdown(),
+  };
+}
+
+/** A config for one API over `openapi.yaml`, proxied to `upstreamUrl` (or mocked when omitted). */
+export function simpleConfig(options: { upstreamUrl?: string; extra?: string; api?: string } = {}): string {
+  const integration = options.upstreamUrl ? 'upstream: backend' : 'mock: true';
+  return `version: 1
+server:
+  listen: [{ host: 127.0.0.1, port: 0 }]
+${options.extra ?? ''}
+log:
+  access:
+    destination: \${dir}/access.log
+${options.upstreamUrl ? `upstreams:\n  backend:\n    url: ${options.upstreamUrl}\n` : ''}
+apis:
+  test:
+    openapi: openapi.yaml
+    ${integration}
+${options.api ?? ''}
+`;
+}
