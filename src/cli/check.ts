@@ -1,5 +1,5 @@
 import { compileGateway } from '../config/compile.ts';
-import { formatLocation } from '../core/errors.ts';
+import { formatLocation, RampartError } from '../core/errors.ts';
 import { type Command, EXIT } from './args.ts';
 
 export const checkCommand: Command = {
@@ -15,6 +15,13 @@ Options:
   -h, --help            show this help`,
   options: { format: { type: 'string', default: 'text' } },
   async run(values, positionals) {
+    // An unknown format is a usage error: silently printing text would break a CI step parsing JSON.
+    if (values.format !== 'text' && values.format !== 'json') {
+      throw new RampartError(
+        'RAMPART_ERR_CLI_USAGE',
+        `--format must be text or json (got "${values.format}")\n\n${checkCommand.usage}`,
+      );
+    }
     const file = positionals[0] ?? 'rampart.yaml';
     const gateway = compileGateway(file, { openLogs: false });
     await gateway.close();

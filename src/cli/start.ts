@@ -1,5 +1,9 @@
 import { compileGateway } from '../config/compile.ts';
-import { createGatewayLogger } from '../observe/logger.ts';
+import { formatLocation, RampartError } from '../core/errors.ts';
+import { createGatewayLogger, setProcessLog } from '../observe/logger.ts';
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug'];
+
 import { errorText, startGateway } from '../server/lifecycle.ts';
 import { type Command, EXIT } from './args.ts';
 
@@ -21,11 +25,18 @@ Options:
   async run(values, positionals) {
     const file = positionals[0] ?? 'rampart.yaml';
     const level = typeof values['log-level'] === 'string' ? values['log-level'] : undefined;
+    if (level !== undefined && !LOG_LEVELS.includes(level)) {
+      throw new RampartError('RAMPART_ERR_CLI_USAGE', `--log-level must be one of: ${LOG_LEVELS.join(', ')}`);
+    }
     // Compile once up front to know the configured log level (and fail before binding anything).
     const probe = compileGateway(file, { openLogs: false });
     await probe.close();
     const log = createGatewayLogger(level ?? probe.config.log.level);
-    const running = await startGateway(file, log);
+    setProcessLog(log);
+    for (const f of probe.findings) {
+      log.warn({ finding: f.id, severity: f.severity, at: formatLocation(f.location) }, f.message);
+    }
+    const running = await startGateway(file, log, { fixedLogLevel: level !== undefined });
     const gateway = running.holder.current;
     log.info(
       { version: gateway.version, urls: running.urls, operations: gateway.operations.length },

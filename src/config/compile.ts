@@ -5,9 +5,10 @@ import { type ConfigProblem, configError, RampartError } from '../core/errors.ts
 import type { OperationInfo } from '../core/operation.ts';
 import { Pipeline } from '../core/pipeline.ts';
 import type { Stage } from '../core/stage.ts';
-import { createAccessLogger, type Logger } from '../observe/logger.ts';
+import { createAccessLog } from '../observe/access-log.ts';
 import { loadOpenApi, type OpenApiDocument } from '../openapi/document.ts';
 import type { ListenerRuntime } from '../server/listener.ts';
+import { createUnverifiableAuthnStage, requiresCredentials, schemeNames } from '../stages/authn/stage.ts';
 import { CidrSet } from '../stages/client/engine/ip.ts';
 import { createClientStage } from '../stages/client/stage.ts';
 import { createListenerStage } from '../stages/listener/stage.ts';
@@ -22,7 +23,7 @@ import type { Finding, Gateway } from './gateway.ts';
 import type { ApiConfig, Config } from './schema.ts';
 import { resolveSecret } from './secrets.ts';
 import { parseDuration, parseSize } from './units.ts';
-import { validateConfig } from './validate.ts';
+import { fieldPath, validateConfig } from './validate.ts';
 import { readYamlFile, type YamlSource } from './yaml-source.ts';
 
 export interface CompileOptions {
@@ -71,7 +72,7 @@ export function compileGateway(configFile: string, options: CompileOptions = {})
 
   const accessLog =
     options.openLogs !== false && config.log.access.enabled
-      ? createAccessLogger(config.log.access.destination)
+      ? createAccessLog(config.log.access.destination)
       : null;
   const logStage = createLogStage({
     logger: accessLog,
@@ -101,7 +102,8 @@ export function compileGateway(configFile: string, options: CompileOptions = {})
           : [...at, 'upstream'];
         if (upstreamName === undefined) {
           throw configError('RAMPART_ERR_CONFIG_REFERENCE', {
-            location: source.locate(at),
+            // At the API's name, not at its first field on the next line.
+            location: source.locate(at, { key: true }),
             field: `apis.${apiName}`,
             message: `operation ${op.operationId} has no integration: set \`upstream\` or \`mock: true\` on the API or under operations.${op.operationId}`,
           });
@@ -116,12 +118,23 @@ export function compileGateway(configFile: string, options: CompileOptions = {})
         }
         terminal = createProxyStage({ upstream, stripPrefix: api.stripBasePath ? api.basePath : '' });
       }
+      const authn: Stage[] = [];
+      if (requiresCredentials(op.security)) {
+        const schemes = schemeNames(op.security!);
+        authn.push(createUnverifiableAuthnStage(schemes));
+        findings.push({
+          id: 'security-not-enforceable',
+          severity: 'critical',
+          message: `${apiName} ${op.method} ${api.basePath + op.path} (${op.operationId}) requires ${schemes.join(' or ')}, which this build cannot verify: every request to it is refused with 401`,
+          location: op.location,
+        });
+      }
       const operation: OperationInfo = Object.freeze({
         api: info,
         operationId: op.operationId,
         method: op.method,
         route: api.basePath + op.path,
-        pipeline: new Pipeline([terminal, responseStage, logStage]),
+        pipeline: new Pipeline([...authn, terminal, responseStage, logStage]),
       });
       operations.push(operation);
       try {
@@ -133,7 +146,9 @@ export function compileGateway(configFile: string, options: CompileOptions = {})
           message: `route clash: ${(err as Error).message} (check basePath and hosts of the APIs)`,
         });
       }
-      if (op.security === undefined) {
+      // `security: []` declares no requirement either (at the root it is the same as none; on an
+      // operation it silently drops the document's): only `[{}]` says "anonymous on purpose".
+      if (op.security === undefined || op.security.length === 0) {
         findings.push({
           id: 'operation-without-security',
           severity: 'high',
@@ -161,7 +176,7 @@ export function compileGateway(configFile: string, options: CompileOptions = {})
     entry,
     operations: Object.freeze(operations),
     findings: Object.freeze(findings),
-    accessLog: accessLog as Logger | null,
+    accessLog,
     async close() {
       await Promise.all(pools.map((p) => p.close()));
     },
@@ -232,7 +247,7 @@ function cidrs(list: readonly string[], source: YamlSource, at: (string | number
     const index = (err as { index?: number }).index ?? 0;
     throw configError('RAMPART_ERR_CONFIG_CIDR', {
       location: source.locate([...at, index]),
-      field: `${at.join('.')}[${index}]`,
+      field: fieldPath([...at, index]),
       message: (err as Error).message,
     });
   }
@@ -244,7 +259,7 @@ function readReferenced(path: string, source: YamlSource, at: (string | number)[
   } catch (err) {
     throw configError('RAMPART_ERR_CONFIG_FILE', {
       location: source.locate(at),
-      field: at.join('.'),
+      field: fieldPath(at),
       message: `cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
     });
   }
@@ -259,7 +274,7 @@ function withLocation<T>(load: () => T, source: YamlSource, at: (string | number
       const problems: ConfigProblem[] = err.problems.map((p) => ({
         ...p,
         location: source.locate(at),
-        field: at.join('.'),
+        field: fieldPath(at),
         message: `${p.location.file}: ${p.message}`,
       }));
       throw new RampartError(err.code, err.message, problems);
@@ -278,7 +293,8 @@ function checkOperationOverrides(
   for (const id of Object.keys(api.operations)) {
     if (!ids.has(id)) {
       throw configError('RAMPART_ERR_CONFIG_REFERENCE', {
-        location: source.locate(['apis', apiName, 'operations', id]),
+        // The operationId is the key: point at it, not at the override's body on the next line.
+        location: source.locate(['apis', apiName, 'operations', id], { key: true }),
         field: `apis.${apiName}.operations.${id}`,
         message: `${doc.file} has no operation with operationId "${id}"`,
       });

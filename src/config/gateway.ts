@@ -1,7 +1,7 @@
 import type { SourceLocation } from '../core/errors.ts';
 import type { OperationInfo } from '../core/operation.ts';
 import type { Pipeline } from '../core/pipeline.ts';
-import type { Logger } from '../observe/logger.ts';
+import type { AccessLog } from '../observe/access-log.ts';
 import type { ListenerRuntime } from '../server/listener.ts';
 import type { Config } from './schema.ts';
 
@@ -29,7 +29,7 @@ export interface Gateway {
   readonly entry: Pipeline;
   readonly operations: readonly OperationInfo[];
   readonly findings: readonly Finding[];
-  readonly accessLog: Logger | null;
+  readonly accessLog: AccessLog | null;
   /** Close upstream pools once no request uses this gateway any more. */
   close(): Promise<void>;
 }

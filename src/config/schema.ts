@@ -17,11 +17,14 @@ import {
  * and the generated reference (docs/reference/config.md); tests fail when either file drifts.
  */
 
-const ListenerTls = Strict({
-  cert: FilePath('PEM certificate chain file for this listener.'),
-  key: SecretRef('The private key, as a secret reference (`file:PATH` or `env:NAME`).'),
-  minVersion: StringEnum(['TLSv1.2', 'TLSv1.3'] as const, 'Lowest TLS version accepted.', 'TLSv1.2'),
-});
+const ListenerTls = Strict(
+  {
+    cert: FilePath('PEM certificate chain file for this listener.'),
+    key: SecretRef('The private key, as a secret reference (`file:PATH` or `env:NAME`).'),
+    minVersion: StringEnum(['TLSv1.2', 'TLSv1.3'] as const, 'Lowest TLS version accepted.', 'TLSv1.2'),
+  },
+  { description: 'Serve HTTPS on this listener. Without it, the listener speaks plain HTTP.' },
+);
 
 const Listener = Strict({
   host: Type.String({
@@ -54,7 +57,10 @@ const Limits = Strict(
     requestTimeout: Duration('Time allowed to receive the whole request; then 408.', '60s'),
     keepAliveTimeout: Duration('How long an idle keep-alive connection stays open.', '5s'),
   },
-  { default: {} },
+  {
+    default: {},
+    description: 'Request size limits and timeouts of every listener, enforced before routing.',
+  },
 );
 
 const Server = Strict(
@@ -79,7 +85,10 @@ const Server = Strict(
       description: 'Reload when the config file or a referenced OpenAPI document changes (as on SIGHUP).',
     }),
   },
-  { default: {} },
+  {
+    default: {},
+    description: 'The data-plane listeners, their limits, the trusted proxies and shutdown behaviour.',
+  },
 );
 
 const AccessLog = Strict(
@@ -101,7 +110,10 @@ const AccessLog = Strict(
         'More query parameter names whose values are redacted, beyond the built-in secret-looking names.',
     }),
   },
-  { default: {} },
+  {
+    default: {},
+    description: 'The access log: one JSON line per request, metadata only, credentials redacted.',
+  },
 );
 
 const Log = Strict(
@@ -113,7 +125,7 @@ const Log = Strict(
     ),
     access: AccessLog,
   },
-  { default: {} },
+  { default: {}, description: 'The gateway log (stderr) and the access log.' },
 );
 
 const UpstreamTls = Strict(
@@ -129,7 +141,7 @@ const UpstreamTls = Strict(
     cert: Type.Optional(FilePath('Client certificate (PEM) for mTLS to the upstream.')),
     key: Type.Optional(SecretRef('Client private key for mTLS to the upstream, as a secret reference.')),
   },
-  { default: {} },
+  { default: {}, description: 'TLS settings for an https:// upstream (not used for http://).' },
 );
 
 const Upstream = Strict({
@@ -151,7 +163,7 @@ const Upstream = Strict({
       headers: Duration('Time to receive the response headers; then 504.', '30s'),
       body: Duration('Longest pause between response body chunks; then the response is cut.', '30s'),
     },
-    { default: {} },
+    { default: {}, description: 'Timeouts of calls to this upstream.' },
   ),
   keepAliveTimeout: Duration('How long an idle upstream connection is kept.', '4s'),
   tls: UpstreamTls,
@@ -188,9 +200,12 @@ const Api = Strict({
           'Replace the body of an upstream 5xx with a generic problem+json (keeps the status): stack traces and internals never reach clients.',
       }),
     },
-    { default: {} },
+    { default: {}, description: 'How responses of this API are treated.' },
   ),
   operations: Type.Record(Type.String({ pattern: '^.+$' }), OperationOverride, {
+    // TypeBox records only emit patternProperties: without this, a key that misses the pattern
+    // is not checked at all (its value unvalidated) instead of being an error.
+    additionalProperties: false,
     default: {},
     description: 'Per-operation overrides, keyed by operationId.',
   }),
@@ -202,11 +217,15 @@ export const ConfigSchema = Type.Object(
     version: Type.Literal(1, { description: 'Config format version.' }),
     server: Server,
     log: Log,
+    // additionalProperties: false makes a bad name (`1bad`, `my api`) an error; without it, a
+    // key that misses NAME_PATTERN was silently accepted and its value never validated.
     upstreams: Type.Record(Type.String({ pattern: NAME_PATTERN }), Upstream, {
+      additionalProperties: false,
       default: {},
       description: 'Named upstream services.',
     }),
     apis: Type.Record(Type.String({ pattern: NAME_PATTERN }), Api, {
+      additionalProperties: false,
       minProperties: 1,
       description: 'The APIs served, by name; each is described by an OpenAPI document.',
     }),
@@ -215,6 +234,7 @@ export const ConfigSchema = Type.Object(
     additionalProperties: false,
     $id: 'https://rampart.dev/schema/rampart.schema.json',
     title: 'Rampart gateway configuration',
+    description: 'The config file of a Rampart gateway (rampart.yaml).',
   },
 );
 

@@ -36,7 +36,9 @@ export function describeErrors(errors: readonly ErrorObject[], source: YamlSourc
     const key = `${field}\0${message}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    problems.push({ location: source.locate(at), field: field || '(top level)', message });
+    // An unknown field or a bad name is the key itself: point at it, not at its value.
+    const onKey = error.keyword === 'additionalProperties';
+    problems.push({ location: source.locate(at, { key: onKey }), field: field || '(top level)', message });
   }
   return problems;
 }

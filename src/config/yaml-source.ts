@@ -6,8 +6,12 @@ import { type ConfigProblem, configError, RampartError, type SourceLocation } fr
 export interface YamlSource {
   readonly file: string;
   readonly data: unknown;
-  /** Location of the value at `path` (or of its closest existing parent). */
-  locate(path: readonly (string | number)[]): SourceLocation;
+  /**
+   * Location of the value at `path` (or of its closest existing parent). With `key`, the
+   * location of the mapping key itself: what an unknown field or a bad name should point at,
+   * since a block value starts on the line after its key.
+   */
+  locate(path: readonly (string | number)[], options?: { readonly key?: boolean }): SourceLocation;
 }
 
 export interface YamlLimits {
@@ -47,6 +51,9 @@ export function parseYaml(file: string, text: string, limits: YamlLimits = CONFI
     lineCounter,
     schema: 'core',
     merge: false,
+    // The core schema still resolves the YAML 1.1 tags !!binary, !!set, !!omap, !!pairs and
+    // !!timestamp by default (yielding Buffers, Dates, Maps): off, so they are refused like any tag.
+    resolveKnownTags: false,
     uniqueKeys: true,
     prettyErrors: false,
     strict: true,
@@ -78,9 +85,10 @@ export function parseYaml(file: string, text: string, limits: YamlLimits = CONFI
   return {
     file,
     data,
-    locate(path) {
+    locate(path, options) {
       let node: unknown = root;
       let last: Node | null = (root as Node | null) ?? null;
+      let found = 0;
       for (const key of path) {
         if (isMap(node)) {
           const pair = node.items.find(
@@ -88,7 +96,7 @@ export function parseYaml(file: string, text: string, limits: YamlLimits = CONFI
           );
           if (!pair) break;
           node = pair.value ?? pair.key;
-          last = (pair.value ?? pair.key) as Node;
+          last = (options?.key && found === path.length - 1 ? pair.key : (pair.value ?? pair.key)) as Node;
         } else if (isSeq(node) && typeof key === 'number') {
           const item = node.items[key];
           if (item === undefined) break;
@@ -97,6 +105,7 @@ export function parseYaml(file: string, text: string, limits: YamlLimits = CONFI
         } else {
           break;
         }
+        found++;
       }
       const range = last?.range;
       return range ? where(range[0]) : { file, line: 1, column: 1 };

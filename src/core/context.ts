@@ -84,8 +84,12 @@ export class RequestContext {
 
   readonly #req: IncomingMessage;
   readonly #res: ServerResponse;
+  // Kept from the start: node detaches `req.socket` once the exchange is over (e.g. after a
+  // request body was consumed), which is exactly when the log stage reads `bytesWritten`.
+  readonly #socket: IncomingMessage['socket'];
   readonly #socketBytesAtStart: number;
   #bodyTaken = false;
+  #unfinished: ((error: Error | null) => void) | null = null;
 
   constructor(
     req: IncomingMessage,
@@ -104,12 +108,13 @@ export class RequestContext {
     this.headers = req.headers;
     this.remoteAddress = req.socket.remoteAddress ?? '';
     this.headerCount = req.rawHeaders.length >> 1;
+    this.#socket = req.socket;
     this.#socketBytesAtStart = req.socket.bytesWritten;
   }
 
   /** Bytes written to the client for this exchange (status line, headers and body). */
   get bytesWritten(): number {
-    return this.#req.socket.bytesWritten - this.#socketBytesAtStart;
+    return this.#socket.bytesWritten - this.#socketBytesAtStart;
   }
 
   /** Record a stage decision (enforced or shadowed). */
@@ -208,6 +213,21 @@ export class RequestContext {
   /** Destroy the client connection (response already started and cannot be completed). */
   abort(error?: Error): void {
     this.#res.destroy(error);
+  }
+
+  /**
+   * Call `listener` once if the exchange ends before the response was complete: the client went
+   * away, or the response was destroyed with `error` (e.g. by the upstream client mid-body). It
+   * runs before the log stage's completion, so it can still name the reason.
+   */
+  onUnfinished(listener: (error: Error | null) => void): void {
+    this.#unfinished = listener;
+  }
+
+  /** The server calls this when the response closed, before the complete phase runs. */
+  closed(): void {
+    const res = this.#res;
+    if (this.#unfinished !== null && !res.writableFinished) this.#unfinished(res.errored);
   }
 }
 

@@ -1,6 +1,6 @@
 /**
  * The catalogue of operator/programmer errors (`RAMPART_ERR_<AREA>_<WHAT>`). Request decisions
- * use reason codes (reasons.ts) instead. docs/errors.md is checked against this table by a test.
+ * use reason codes (reasons.ts) instead. docs/reference/errors.md is checked against this table by a test.
  */
 export const ERRORS = {
   RAMPART_ERR_CONFIG_FILE:

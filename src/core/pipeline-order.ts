@@ -1,7 +1,7 @@
 /**
  * The fixed order of the request pipeline (ARCHITECTURE §3). This list is the one place the
  * order is written down: configuration turns stages on and tunes them per scope, it never
- * reorders them. `rampart explain` and docs/pipeline.md are generated from it.
+ * reorders them. `rampart explain` and docs/reference/pipeline.md are generated from it.
  */
 export const STAGES = [
   {

@@ -1,3 +1,4 @@
+import { reportInternalError } from '../observe/logger.ts';
 import type { RequestContext } from './context.ts';
 import type { Outcome } from './outcome.ts';
 import { reply } from './outcome.ts';
@@ -28,38 +29,40 @@ function isPromise(value: Outcome | Promise<Outcome>): value is Promise<Outcome>
 }
 
 /**
- * Run request stages in order until one replies or finishes the exchange. Returns true when
- * the exchange was answered. A `shadow` stage's reply is recorded and the request goes on.
- */
-export async function runStages(ctx: RequestContext, stages: readonly Stage[]): Promise<boolean> {
-  for (let i = 0; i < stages.length; i++) {
-    const stage = stages[i]!;
-    let outcome = stage.request!(ctx);
-    if (isPromise(outcome)) outcome = await outcome;
-    if (outcome.kind === 'continue') continue;
-    if (outcome.kind === 'done') return true;
-    ctx.record(stage, outcome);
-    if (stage.mode === 'shadow') continue;
-    ctx.sendReply(outcome);
-    return true;
-  }
-  return false;
-}
-
-/**
  * Run a request through the gateway's entry stages (up to `route`), then through the matched
- * operation's chain. A stage that throws is a bug: the request is denied with a 500.
+ * operation's chain, until a stage replies or finishes the exchange. A `shadow` stage's reply
+ * is recorded and the request goes on. A stage that throws is a bug: the request is denied
+ * with a 500. One async frame per request, and an `await` only where a stage returned a
+ * promise: most stages are synchronous, and this loop is on every request's path.
  */
 export async function runRequest(ctx: RequestContext, entry: Pipeline): Promise<void> {
   try {
-    if (await runStages(ctx, entry.requestStages)) return;
-    const operation = ctx.route?.operation;
-    if (operation === undefined) throw new Error('entry pipeline ended without a route');
-    ctx.pipeline = operation.pipeline;
-    if (await runStages(ctx, operation.pipeline.requestStages)) return;
-    throw new Error(`operation ${operation.operationId} has no terminal stage`);
+    let stages = entry.requestStages;
+    let routed = false;
+    for (let i = 0; ; i++) {
+      if (i === stages.length) {
+        if (routed) throw new Error(`operation ${ctx.route!.operation.operationId} has no terminal stage`);
+        const operation = ctx.route?.operation;
+        if (operation === undefined) throw new Error('entry pipeline ended without a route');
+        ctx.pipeline = operation.pipeline;
+        stages = operation.pipeline.requestStages;
+        routed = true;
+        i = -1;
+        continue;
+      }
+      const stage = stages[i]!;
+      let outcome = stage.request!(ctx);
+      if (isPromise(outcome)) outcome = await outcome;
+      if (outcome.kind === 'continue') continue;
+      if (outcome.kind === 'done') return;
+      ctx.record(stage, outcome);
+      if (stage.mode === 'shadow') continue;
+      ctx.sendReply(outcome);
+      return;
+    }
   } catch (err) {
     ctx.error = err;
+    reportInternalError(err, ctx.id, 'request pipeline');
     if (ctx.responseStarted) ctx.abort();
     else ctx.sendReply(reply(500, 'internal_error'));
   }
@@ -71,8 +74,9 @@ export function completeRequest(ctx: RequestContext): void {
   for (let i = 0; i < stages.length; i++) {
     try {
       stages[i]!.complete!(ctx);
-    } catch {
-      // A failing logger must not take the process down; nothing else to do here.
+    } catch (err) {
+      // A failing logger must not take the process down, nor fail silently.
+      reportInternalError(err, ctx.id, `${stages[i]!.name} stage (complete)`);
     }
   }
 }

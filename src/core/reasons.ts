@@ -1,7 +1,7 @@
 /**
  * Reason codes for request decisions: stable, snake_case, and the only place a decision's
  * cause is named. They go to the access log, metrics and security events — never into a
- * client-facing body (ARCHITECTURE §3). docs/reasons.md is checked against this table by a test.
+ * client-facing body (ARCHITECTURE §3). docs/reference/reasons.md is checked against this table by a test.
  */
 export const REASONS = {
   bad_request: {
@@ -28,6 +28,10 @@ export const REASONS = {
   headers_too_large: {
     status: 431,
     doc: 'The request headers are larger than `server.limits.maxHeaderSize` or more numerous than `server.limits.maxHeaderCount`.',
+  },
+  unauthenticated: {
+    status: 401,
+    doc: "The operation's security requirements are not met: no credential was verified for any of them. Until identity verification lands, every operation that requires credentials answers this.",
   },
   route_not_found: {
     status: 404,
@@ -56,10 +60,6 @@ export const REASONS = {
   client_aborted: {
     status: 499,
     doc: 'The client closed the connection before the response was complete (logged only; nothing is sent).',
-  },
-  gateway_shutting_down: {
-    status: 503,
-    doc: 'The gateway is draining on shutdown and no longer accepts new requests on this connection.',
   },
   internal_error: {
     status: 500,

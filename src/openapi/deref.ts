@@ -30,8 +30,8 @@ export function dereference(source: YamlSource): Json {
       });
     }
     for (const raw of parts) {
-      const key = decodeURIComponent(raw).replace(/~1/g, '/').replace(/~0/g, '~');
-      if (node === null || typeof node !== 'object' || !Object.hasOwn(node, key)) {
+      const key = decodePointerSegment(raw);
+      if (key === undefined || node === null || typeof node !== 'object' || !Object.hasOwn(node, key)) {
         throw configError('RAMPART_ERR_OPENAPI_REF', {
           location: source.locate(at),
           field: pathText(at),
@@ -78,6 +78,19 @@ export function dereference(source: YamlSource): Json {
   };
 
   return walk(root, [], new Set()) as Json;
+}
+
+/**
+ * A pointer segment in a URI fragment (RFC 6901 §6): percent-decoded, then `~1` and `~0`.
+ * A malformed escape (`%E0`) makes decodeURIComponent throw a bare URIError; it is reported as
+ * a located $ref error instead (undefined here) rather than crashing the load.
+ */
+function decodePointerSegment(raw: string): string | undefined {
+  try {
+    return decodeURIComponent(raw).replace(/~1/g, '/').replace(/~0/g, '~');
+  } catch {
+    return undefined;
+  }
 }
 
 function pathText(at: readonly (string | number)[]): string {

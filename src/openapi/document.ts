@@ -78,7 +78,8 @@ function listOperations(source: YamlSource, document: Json): OpenApiOperation[] 
         path,
         operation,
         security: (operation.security as Json[] | undefined) ?? rootSecurity,
-        location: source.locate(at),
+        // The method key (`get:`), not the operation's first field on the next line.
+        location: source.locate(at, { key: true }),
       });
     }
   }
@@ -89,7 +90,8 @@ function listOperations(source: YamlSource, document: Json): OpenApiOperation[] 
 function checkTemplate(source: YamlSource, path: string): void {
   const fail = (message: string) =>
     configError('RAMPART_ERR_OPENAPI_INVALID', {
-      location: source.locate(['paths', path]),
+      // The path template is the key; its value (the Path Item) starts on the next line.
+      location: source.locate(['paths', path], { key: true }),
       field: `paths.${path}`,
       message,
     });

@@ -34,9 +34,16 @@ function validatorFor(version: '3.0' | '3.1'): ValidateFunction {
  * compiled, and checked, by the stages that use it).
  */
 function staticSchemaRefs(schema: unknown): object {
-  return JSON.parse(
+  const patched = JSON.parse(
     JSON.stringify(schema).replaceAll('{"$dynamicRef":"#meta"}', '{"$ref":"#/$defs/schema"}'),
   );
+  // OpenAPI 3.1 §4.8.9 allows `$ref` in a Path Item Object, but this (2021-04-15) schema's
+  // `path-item` forbids it through unevaluatedProperties; later official schemas declare it.
+  const pathItem = patched.$defs?.['path-item'];
+  if (pathItem?.properties && !pathItem.properties.$ref) {
+    pathItem.properties.$ref = { type: 'string', format: 'uri-reference' };
+  }
+  return patched;
 }
 
 /** Fail the load unless the document conforms to its OpenAPI version's schema. */
@@ -55,7 +62,9 @@ export function checkOpenApiSchema(source: YamlSource, version: '3.0' | '3.1'): 
       message = `unknown field "${String(params.additionalProperty)}"`;
     }
     if (e.keyword === 'enum') message = `must be one of: ${(params.allowedValues as unknown[]).join(', ')}`;
-    return { location: source.locate(at), field: fieldPath(at) || '(top level)', message };
+    // An unknown field is its key: point at it, not at its value (a block value is a line below).
+    const location = source.locate(at, { key: e.keyword === 'additionalProperties' });
+    return { location, field: fieldPath(at) || '(top level)', message };
   });
   throw new RampartError(
     'RAMPART_ERR_OPENAPI_INVALID',

@@ -2,6 +2,7 @@ import { type FSWatcher, watch } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { basename, dirname } from 'node:path';
+import type { Server as TlsServer } from 'node:tls';
 import { isDeepStrictEqual } from 'node:util';
 import { compileGateway } from '../config/compile.ts';
 import type { Gateway } from '../config/gateway.ts';
@@ -26,7 +27,16 @@ export interface RunningGateway {
 }
 
 /** Compile the config, bind every listener, and serve. Throws RampartError on a bad config. */
-export async function startGateway(configFile: string, log: Logger): Promise<RunningGateway> {
+export interface StartOptions {
+  /** The log level was fixed on the command line: a reload does not change it. */
+  readonly fixedLogLevel?: boolean;
+}
+
+export async function startGateway(
+  configFile: string,
+  log: Logger,
+  options: StartOptions = {},
+): Promise<RunningGateway> {
   let draining = false;
   const compile = () => compileGateway(configFile, { draining: () => draining });
   const first = compile();
@@ -86,16 +96,32 @@ export async function startGateway(configFile: string, log: Logger): Promise<Run
       );
       return { ok: false, version: old.version, error };
     }
-    for (const server of servers) {
+    servers.forEach((server, i) => {
       server.headersTimeout = next.listener.headersTimeout;
       server.requestTimeout = next.listener.requestTimeout;
       server.keepAliveTimeout = next.listener.keepAliveTimeout;
       server.maxHeadersCount = next.listener.limits.maxHeaderCount + 1;
-    }
+      // Certificate rotation: the same paths with new contents apply to new handshakes.
+      const tls = next.listener.listeners[i]!.tls;
+      const before = old.listener.listeners[i]!.tls;
+      if (tls && before && (!tls.cert.equals(before.cert) || tls.key.reveal() !== before.key.reveal())) {
+        (server as unknown as TlsServer).setSecureContext({
+          cert: tls.cert,
+          key: tls.key.reveal(),
+          minVersion: tls.minVersion,
+        });
+        log.info({ listener: urls[i] }, 'TLS certificate reloaded');
+      }
+    });
+    if (!options.fixedLogLevel) log.level = next.config.log.level;
     holder.inflight.set(next, 0);
     holder.current = next;
     if ((holder.inflight.get(old) ?? 0) === 0) holder.onIdle(old);
-    if (watcher) watcher.update(next.files);
+    if (next.config.server.watch && !watcher) watcher = new Watcher(next.files, () => void running.reload());
+    else if (!next.config.server.watch && watcher) {
+      watcher.close();
+      watcher = null;
+    } else watcher?.update(next.files);
     log.info(
       { version: next.version, previous: old.version, operations: next.operations.length },
       'config reloaded',
@@ -124,7 +150,17 @@ export async function startGateway(configFile: string, log: Logger): Promise<Run
       if (left > 0)
         log.warn({ inflight: left }, 'drain timeout: closing connections with requests in flight');
       for (const s of servers) s.closeAllConnections();
-      await Promise.all([...holder.inflight.keys()].map((g) => g.close()));
+      // Pools finish their own in-flight calls on close; past the drain deadline, stop waiting.
+      const closing = Promise.all([...holder.inflight.keys()].map((g) => g.close()));
+      const remaining = Math.max(0, deadline - Date.now());
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        closing,
+        new Promise((r) => {
+          timer = setTimeout(r, remaining);
+        }),
+      ]);
+      clearTimeout(timer);
       flushLogs();
     },
   };

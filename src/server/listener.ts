@@ -11,9 +11,12 @@ import { performance } from 'node:perf_hooks';
 import type { Gateway } from '../config/gateway.ts';
 import type { Secret } from '../config/secrets.ts';
 import { RequestContext } from '../core/context.ts';
+import { reply } from '../core/outcome.ts';
 import { completeRequest, runRequest } from '../core/pipeline.ts';
 import { PROBLEM_CONTENT_TYPE, problemBody } from '../core/problem.ts';
 import type { ReasonCode } from '../core/reasons.ts';
+import type { Stage } from '../core/stage.ts';
+import { strictHttpProblem } from '../stages/listener/strict-http.ts';
 
 export interface ListenerSpec {
   readonly host: string;
@@ -58,7 +61,9 @@ export function createListener(spec: ListenerSpec, runtime: ListenerRuntime, hol
     headersTimeout: runtime.headersTimeout,
     keepAliveTimeout: runtime.keepAliveTimeout,
     connectionsCheckingInterval: Math.min(1000, Math.max(100, runtime.headersTimeout / 4)),
-    requireHostHeader: true,
+    // Host is checked by strictHttpProblem, so a missing one gets the same problem+json 400 as
+    // every other refusal (node's own check answers a bare 400 that is neither logged nor typed).
+    requireHostHeader: false,
     joinDuplicateHeaders: false,
     insecureHTTPParser: false,
     noDelay: true,
@@ -84,18 +89,59 @@ function handle(
   holder: GatewayHolder,
   scheme: 'http' | 'https',
 ): void {
+  // node parses and dispatches requests pipelined behind one we refused with `Connection:
+  // close`: after a framing refusal those bytes are what a desync would smuggle. Never run them;
+  // the socket closes once the refusal is written.
+  if (refusedSockets.has(req.socket)) return;
   const gateway = holder.current;
   holder.inflight.set(gateway, (holder.inflight.get(gateway) ?? 0) + 1);
   const ctx = new RequestContext(req, res, gateway.entry, scheme, performance.now());
   ctx.id = randomUUID();
+  const h = req.headers;
+  if (
+    h['transfer-encoding'] !== undefined ||
+    (h['content-length'] !== undefined && h['content-length'] !== '0')
+  ) {
+    const socket = req.socket;
+    res.on('finish', () => {
+      // Answered before the body was read (413, or an upstream that replied early): node goes on
+      // reading the body, and a timeout or parse error in it would answer this request a second
+      // time (a 408 after the 413). Until the body ends, such errors just close the connection.
+      if (req.complete) return;
+      answeredEarly.add(socket);
+      req.once('end', () => answeredEarly.delete(socket));
+    });
+  }
   res.on('close', () => {
+    ctx.closed();
     completeRequest(ctx);
     const left = holder.inflight.get(gateway)! - 1;
     holder.inflight.set(gateway, left);
     if (left === 0 && gateway !== holder.current) holder.onIdle(gateway);
   });
+  const problem = strictHttpProblem(req);
+  if (problem !== null) {
+    // Same as a parse error: refuse, and close — the framing of what follows cannot be trusted.
+    refusedSockets.add(req.socket);
+    const outcome = reply(400, 'bad_request', { detail: problem, headers: { connection: 'close' } });
+    ctx.record(STRICT_HTTP, outcome);
+    ctx.sendReply(outcome);
+    return;
+  }
   void runRequest(ctx, gateway.entry);
 }
+
+const refusedSockets = new WeakSet<Socket>();
+const answeredEarly = new WeakSet<Socket>();
+
+/** The part of the listener stage that needs the raw request (version, repeated header lines). */
+const STRICT_HTTP: Stage = Object.freeze({
+  name: 'listener',
+  mode: 'enforce',
+  summary: 'HTTP/1.0 or 1.1, one valid Host, only chunked transfer coding',
+});
+
+const REQUEST_START = /^[A-Z]{1,20} \//;
 
 const PARSE_ERRORS: Record<string, { status: number; reason: ReasonCode }> = {
   HPE_HEADER_OVERFLOW: { status: 431, reason: 'headers_too_large' },
@@ -115,16 +161,25 @@ function onClientError(
   runtime: ListenerRuntime,
 ): void {
   const code = err.code ?? '';
-  if (code === 'ECONNRESET' || !socket.writable) {
+  if (code === 'ECONNRESET' || !socket.writable || answeredEarly.has(socket)) {
     socket.destroy();
     return;
   }
+  // The request this error belongs to is already being answered (a refusal sent before the
+  // parser reached the bad bytes of its body): a second response would desynchronize the
+  // client. Let the first one out, then close — node's default handler makes the same check.
+  const inFlight = (socket as { _httpMessage?: ServerResponse | null })._httpMessage;
+  if (inFlight?.headersSent) {
+    inFlight.once('close', () => socket.destroy());
+    return;
+  }
   let { status, reason } = PARSE_ERRORS[code] ?? { status: 400, reason: 'bad_request' as ReasonCode };
-  if (status === 431) {
-    const raw = (err as { rawPacket?: Buffer }).rawPacket;
-    const lineEnd = raw ? raw.indexOf('\r\n') : -1;
-    const requestLine = raw ? raw.subarray(0, lineEnd < 0 ? raw.length : lineEnd) : undefined;
-    if (requestLine && requestLine.length > runtime.limits.maxUrlSize) {
+  const raw = (err as { rawPacket?: Buffer }).rawPacket;
+  // Only a packet that starts a request shows its request line. A head that arrived in several
+  // packets overflows in a later one, whose first line is a header, not the URL: that is a 431.
+  if (status === 431 && raw && REQUEST_START.test(raw.subarray(0, 24).toString('latin1'))) {
+    const lineEnd = raw.indexOf('\r\n');
+    if ((lineEnd < 0 ? raw.length : lineEnd) > runtime.limits.maxUrlSize) {
       status = 414;
       reason = 'uri_too_long';
     }
@@ -142,7 +197,7 @@ function onClientError(
   socket.end(
     `HTTP/1.1 ${status} ${statusText}\r\ncontent-type: ${PROBLEM_CONTENT_TYPE}\r\ncontent-length: ${Buffer.byteLength(body)}\r\nx-content-type-options: nosniff\r\nx-request-id: ${id}\r\nconnection: close\r\n\r\n${body}`,
   );
-  holder.current.accessLog?.info({
+  holder.current.accessLog?.write({
     reqId: id,
     client: socket.remoteAddress,
     status,

@@ -25,7 +25,12 @@ export function createListenerStage(limits: ListenerLimits): Stage {
       if (ctx.headerCount > limits.maxHeaderCount) return reply(431, 'headers_too_large');
       const declared = ctx.headers['content-length'];
       if (declared !== undefined && Number(declared) > limits.maxBodySize) {
-        return reply(413, 'body_too_large', { detail: `content-length ${declared}` });
+        // Close rather than drain a body refused unread (RFC 9110 §15.5.14 allows it): draining
+        // is bounded only by the request timeout, and costs what the limit was meant to save.
+        return reply(413, 'body_too_large', {
+          detail: `content-length ${declared}`,
+          headers: { connection: 'close' },
+        });
       }
       return CONTINUE;
     },

@@ -1,12 +1,12 @@
 import { performance } from 'node:perf_hooks';
 import type { RequestContext } from '../../core/context.ts';
 import type { Stage } from '../../core/stage.ts';
-import type { Logger } from '../../observe/logger.ts';
+import type { AccessLog } from '../../observe/access-log.ts';
 import { REDACTED, type Redactor } from './redact.ts';
 
 export interface AccessLogOptions {
   /** Null when logs are not opened (check, explain) or the access log is off. */
-  readonly logger: Logger | null;
+  readonly logger: AccessLog | null;
   readonly enabled: boolean;
   readonly requestHeaders: readonly string[];
   readonly redactor: Redactor;
@@ -54,7 +54,7 @@ export function createLogStage(options: AccessLogOptions): Stage {
         }
         line.headers = headers;
       }
-      logger.info(line);
+      logger.write(line);
     },
   };
 }

@@ -33,8 +33,16 @@ const GATEWAY_OWNED = new Set([
   'content-length',
 ]);
 
+/**
+ * Header names listed in `Connection`, or null when it names none beyond the hop-by-hop set
+ * (`keep-alive` and `close` are nearly every value seen: no set is built for them).
+ */
 function connectionTokens(value: string | string[] | number | undefined): Set<string> | null {
   if (value === undefined) return null;
+  if (typeof value === 'string') {
+    const lower = value.length <= 10 ? value.toLowerCase() : '';
+    if (lower === 'keep-alive' || lower === 'close') return null;
+  }
   const text = Array.isArray(value) ? value.join(',') : String(value);
   const tokens = new Set<string>();
   for (const t of text.split(',')) {
@@ -44,23 +52,53 @@ function connectionTokens(value: string | string[] | number | undefined): Set<st
   return tokens;
 }
 
+/**
+ * `X_Forwarded_For`, `Transfer_Encoding`...: CGI, WSGI and PHP upstreams map `_` and `-` to the
+ * same variable (HTTP_X_FORWARDED_FOR), so an underscore spelling would smuggle a header the
+ * gateway owns past it (the reason nginx drops underscored names by default).
+ */
+function isUnderscoreAlias(name: string): boolean {
+  if (!name.includes('_')) return false;
+  const dashed = name.replaceAll('_', '-');
+  return HOP_BY_HOP.has(dashed) || GATEWAY_OWNED.has(dashed);
+}
+
 /** Copy request headers for the upstream, dropping hop-by-hop and gateway-owned ones. */
 export function forwardRequestHeaders(headers: IncomingHttpHeaders): Record<string, string | string[]> {
   const named = connectionTokens(headers.connection);
   const out: Record<string, string | string[]> = {};
   for (const name in headers) {
-    if (HOP_BY_HOP.has(name) || GATEWAY_OWNED.has(name) || named?.has(name)) continue;
+    if (HOP_BY_HOP.has(name) || GATEWAY_OWNED.has(name) || named?.has(name) || isUnderscoreAlias(name))
+      continue;
     const value = headers[name];
     if (value !== undefined) out[name] = value;
   }
   return out;
 }
 
-/** Strip hop-by-hop headers (and those `Connection` names) from an upstream response, in place. */
-export function stripResponseHopByHop(headers: OutgoingHttpHeaders): OutgoingHttpHeaders {
-  const named = connectionTokens(headers.connection);
-  for (const name in headers) {
-    if (HOP_BY_HOP.has(name) || named?.has(name)) delete headers[name];
+/**
+ * Build the response headers to send on from undici's raw header list, leaving out hop-by-hop
+ * headers and those the upstream's `Connection` names as they are copied (never `delete`d
+ * afterwards, which would also push the object into V8's slow dictionary mode). Values are
+ * latin1, as node writes them back: the bytes pass through unchanged.
+ */
+export function responseHeadersFromRaw(raw: readonly Buffer[]): OutgoingHttpHeaders {
+  const out: Record<string, string | string[]> = {};
+  let named: Set<string> | null = null;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i]!.toString('latin1').toLowerCase();
+    const value = raw[i + 1]!.toString('latin1');
+    if (HOP_BY_HOP.has(name)) {
+      if (name === 'connection') named = connectionTokens(value);
+      continue;
+    }
+    const existing = out[name];
+    if (existing === undefined) out[name] = value;
+    else if (Array.isArray(existing)) existing.push(value);
+    else out[name] = [existing, value];
   }
-  return headers;
+  if (named !== null) {
+    for (const name of named) if (name in out) delete out[name];
+  }
+  return out;
 }

@@ -20,12 +20,19 @@ export interface MockResponse {
  */
 export function buildMockResponse(operation: Json): MockResponse {
   const responses = (operation.responses ?? {}) as Json;
-  const codes = Object.keys(responses)
-    .filter((c) => /^[1-5][0-9][0-9]$/.test(c))
-    .map(Number)
-    .sort((a, b) => a - b);
+  // Explicit codes, and OpenAPI ranges (`2XX`) standing for their lowest code; an explicit code
+  // wins over the range that contains it.
+  const byCode = new Map<number, string>();
+  for (const key of Object.keys(responses)) {
+    const range = /^([1-5])XX$/i.exec(key);
+    if (range) {
+      const code = Number(range[1]) * 100;
+      if (!byCode.has(code)) byCode.set(code, key);
+    } else if (/^[1-5][0-9][0-9]$/.test(key)) byCode.set(Number(key), key);
+  }
+  const codes = [...byCode.keys()].sort((a, b) => a - b);
   const status = codes.find((c) => c >= 200 && c < 300) ?? codes[0] ?? 200;
-  const response = (responses[String(status)] ?? responses.default ?? {}) as Json;
+  const response = (responses[byCode.get(status) ?? ''] ?? responses.default ?? {}) as Json;
   const headers: Record<string, string> = {};
   for (const [name, header] of Object.entries((response.headers ?? {}) as Json)) {
     const value = exampleOf(header as Json);
@@ -42,7 +49,7 @@ export function buildMockResponse(operation: Json): MockResponse {
   const isJson = /[/+]json\b/i.test(type);
   const text =
     example === undefined ? (isJson ? 'null' : '') : isJson ? JSON.stringify(example) : String(example);
-  headers['content-type'] = isJson && !/charset/i.test(type) ? type : type;
+  headers['content-type'] = type;
   return { status, headers, body: Buffer.from(text) };
 }
 
@@ -69,7 +76,10 @@ export function createMockStage(response: MockResponse): Stage {
     summary: `mock: ${response.status} from the OpenAPI example (${response.body.length} B)`,
     request(ctx: RequestContext): Outcome | Promise<Outcome> {
       const send = (): Outcome => {
-        const headers: OutgoingHttpHeaders = { ...response.headers, 'content-length': response.body.length };
+        const headers: OutgoingHttpHeaders = { ...response.headers };
+        // RFC 9110 §8.6: a server must not send Content-Length on a 204 (nor, usefully, on a 304).
+        if (response.status !== 204 && response.status !== 304)
+          headers['content-length'] = response.body.length;
         ctx.sendBody(response.status, headers, response.body, 'mock');
         return DONE;
       };

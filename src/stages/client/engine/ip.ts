@@ -1,9 +1,24 @@
 import { BlockList, isIP } from 'node:net';
 
-/** `::ffff:10.0.0.1` → `10.0.0.1`: dual-stack sockets report IPv4 peers in mapped form. */
+const MAPPED_HEX = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/;
+
+/**
+ * One spelling per address, so that logs, allow/deny lists and per-IP limits agree on who the
+ * client is. `::ffff:10.0.0.1` → `10.0.0.1`: dual-stack sockets report IPv4 peers in mapped
+ * form. X-Forwarded-For hops are free text, so other IPv6 spellings (`::FFFF:a00:1`,
+ * `0:0:0:0:0:ffff:10.0.0.1`, `2001:DB8:0::1`) are brought to RFC 5952 form first.
+ */
 export function canonicalIp(address: string): string {
   if (address.startsWith('::ffff:') && isIP(address.slice(7)) === 4) return address.slice(7);
-  return address.toLowerCase();
+  const lower = address.toLowerCase();
+  if (isIP(lower) !== 6 || lower.includes('%')) return lower;
+  // WHATWG URL serializes an IPv6 host per RFC 5952 (mapped IPv4 in hex: ::ffff:a00:1).
+  const compact = new URL(`http://[${lower}]/`).hostname.slice(1, -1);
+  const mapped = MAPPED_HEX.exec(compact);
+  if (mapped === null) return compact;
+  const high = Number.parseInt(mapped[1]!, 16);
+  const low = Number.parseInt(mapped[2]!, 16);
+  return `${high >> 8}.${high & 255}.${low >> 8}.${low & 255}`;
 }
 
 /** Parse `addr` or `addr/prefix`; returns an error message, or the parts. */
@@ -14,6 +29,8 @@ export function parseCidr(
   if (extra !== undefined) return `"${text}" is not a CIDR block`;
   const version = isIP(address);
   if (version === 0) return `"${address}" is not an IPv4 or IPv6 address`;
+  // A zone (`fe80::1%eth0`) names an interface, not addresses: BlockList would drop it silently.
+  if (address.includes('%')) return `"${address}" has a zone id; a CIDR block cannot`;
   const max = version === 4 ? 32 : 128;
   if (prefixText !== undefined && !/^(0|[1-9][0-9]{0,2})$/.test(prefixText)) {
     return `"/${prefixText}" is not a prefix length`;
