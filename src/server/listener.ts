@@ -78,7 +78,7 @@ export function createListener(spec: ListenerSpec, runtime: ListenerRuntime, hol
   // node drops headers past maxHeadersCount silently; admit one more so the listener stage sees it and answers 431.
   server.maxHeadersCount = runtime.limits.maxHeaderCount + 1;
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) =>
-    onClientError(err, socket, holder, runtime),
+    onClientError(err, socket, holder),
   );
   return server;
 }
@@ -154,12 +154,7 @@ const PARSE_ERRORS: Record<string, { status: number; reason: ReasonCode }> = {
  * log the decision, and close the connection: after a framing error, nothing more on this
  * socket can be trusted (request smuggling).
  */
-function onClientError(
-  err: NodeJS.ErrnoException,
-  socket: Socket,
-  holder: GatewayHolder,
-  runtime: ListenerRuntime,
-): void {
+function onClientError(err: NodeJS.ErrnoException, socket: Socket, holder: GatewayHolder): void {
   const code = err.code ?? '';
   if (code === 'ECONNRESET' || !socket.writable || answeredEarly.has(socket)) {
     socket.destroy();
@@ -179,7 +174,8 @@ function onClientError(
   // packets overflows in a later one, whose first line is a header, not the URL: that is a 431.
   if (status === 431 && raw && REQUEST_START.test(raw.subarray(0, 24).toString('latin1'))) {
     const lineEnd = raw.indexOf('\r\n');
-    if ((lineEnd < 0 ? raw.length : lineEnd) > runtime.limits.maxUrlSize) {
+    if ((lineEnd < 0 ? raw.length : lineEnd) > holder.current.listener.limits.maxUrlSize) {
+      // the limit in force now, after any reload
       status = 414;
       reason = 'uri_too_long';
     }

@@ -22,6 +22,10 @@ export interface TestGatewayOptions {
   readonly files?: Record<string, string>;
 }
 
+/** Replaced in a config by the test's temp folder. */
+// biome-ignore lint/suspicious/noTemplateCurlyInString: a literal placeholder in YAML, not a template
+const DIR_PLACEHOLDER = '${dir}';
+
 export const SIMPLE_OPENAPI = `openapi: 3.0.3
 info: { title: test, version: '1' }
 security: [{}]
@@ -63,7 +67,7 @@ export async function startTestGateway(options: TestGatewayOptions): Promise<Tes
   const dir = mkdtempSync(join(tmpdir(), 'rampart-test-'));
   for (const [name, content] of Object.entries(options.files ?? {})) writeFileSync(join(dir, name), content);
   const configFile = join(dir, 'rampart.yaml');
-  writeFileSync(configFile, options.config.replaceAll('${dir}', dir));
+  writeFileSync(configFile, options.config.replaceAll(DIR_PLACEHOLDER, dir));
   const running = await startGateway(configFile, pino({ level: 'silent' }));
   const url = running.urls[0]!;
   const accessLogFile = join(dir, 'access.log');
