@@ -4,6 +4,7 @@ import {
   type IncomingMessage,
   type Server,
   type ServerResponse,
+  STATUS_CODES,
 } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
@@ -16,6 +17,7 @@ import { completeRequest, runRequest } from '../core/pipeline.ts';
 import { PROBLEM_CONTENT_TYPE, problemBody } from '../core/problem.ts';
 import type { ReasonCode } from '../core/reasons.ts';
 import type { Stage } from '../core/stage.ts';
+import { canonicalIp } from '../stages/client/engine/ip.ts';
 import { strictHttpProblem } from '../stages/listener/strict-http.ts';
 
 export interface ListenerSpec {
@@ -77,6 +79,14 @@ export function createListener(spec: ListenerSpec, runtime: ListenerRuntime, hol
     : createHttpServer(options, handler);
   // node drops headers past maxHeadersCount silently; admit one more so the listener stage sees it and answers 431.
   server.maxHeadersCount = runtime.limits.maxHeaderCount + 1;
+  // CONNECT (a forward-proxy tunnel) is never an operation of an API: node would drop the
+  // socket without a word; answer 405 like any undeclared method, and log it.
+  server.on('connect', (req: IncomingMessage, socket: Socket) =>
+    refuseOnSocket(socket, holder, 405, 'method_not_allowed', {
+      method: req.method,
+      target: req.url?.slice(0, 256),
+    }),
+  );
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) =>
     onClientError(err, socket, holder),
   );
@@ -180,24 +190,30 @@ function onClientError(err: NodeJS.ErrnoException, socket: Socket, holder: Gatew
       reason = 'uri_too_long';
     }
   }
+  refuseOnSocket(socket, holder, status, reason, { parseError: code });
+}
+
+/**
+ * Answer on the raw socket (no request object exists, or node will not hand us one) with a
+ * generic problem+json, log it, and close.
+ */
+function refuseOnSocket(
+  socket: Socket,
+  holder: GatewayHolder,
+  status: number,
+  reason: ReasonCode,
+  extra: Record<string, unknown>,
+): void {
   const id = randomUUID();
   const body = problemBody(status, id);
-  const statusText =
-    status === 408
-      ? 'Request Timeout'
-      : status === 414
-        ? 'URI Too Long'
-        : status === 431
-          ? 'Request Header Fields Too Large'
-          : 'Bad Request';
   socket.end(
-    `HTTP/1.1 ${status} ${statusText}\r\ncontent-type: ${PROBLEM_CONTENT_TYPE}\r\ncontent-length: ${Buffer.byteLength(body)}\r\nx-content-type-options: nosniff\r\nx-request-id: ${id}\r\nconnection: close\r\n\r\n${body}`,
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\ncontent-type: ${PROBLEM_CONTENT_TYPE}\r\ncontent-length: ${Buffer.byteLength(body)}\r\nx-content-type-options: nosniff\r\nx-request-id: ${id}\r\nconnection: close\r\n\r\n${body}`,
   );
   holder.current.accessLog?.write({
     reqId: id,
-    client: socket.remoteAddress,
+    client: canonicalIp(socket.remoteAddress ?? ''),
     status,
     reason,
-    parseError: code,
+    ...extra,
   });
 }

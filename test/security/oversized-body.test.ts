@@ -112,6 +112,22 @@ describe('request body over maxBodySize (413)', () => {
     await assertNothingOversizedUpstream();
   });
 
+  it('a chunked body refused half-read closes the connection at once instead of draining it', async () => {
+    // No terminating chunk and no `Connection: close` from the client: the only way this
+    // socket closes before requestTimeout is the gateway closing it with its 413.
+    const started = Date.now();
+    const res = await rawRequest(
+      gw.port,
+      `POST /items HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n7d0\r\n${'c'.repeat(2000)}\r\n`,
+      5000,
+    );
+    const [response] = parseResponses(res.text);
+    assertGenericProblem(response!, 413);
+    assert.equal(response!.headers.connection, 'close');
+    assert.equal(res.closed, true);
+    assert.ok(Date.now() - started < 4000, 'closed by the gateway, not by a timeout');
+  });
+
   it('a client that keeps uploading after its 413 gets no second response, and is cut off', async () => {
     // The gateway answered before reading the whole body; node would go on reading it until
     // requestTimeout and then answer the same request again with a 408.

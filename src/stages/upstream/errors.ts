@@ -1,3 +1,4 @@
+import { type Reply, reply } from '../../core/outcome.ts';
 import type { ReasonCode } from '../../core/reasons.ts';
 
 const TIMEOUTS = new Set([
@@ -18,4 +19,17 @@ export function classifyUpstreamError(err: unknown): { status: number; reason: R
   const cause = (err as { cause?: { code?: unknown } })?.cause;
   if (cause && TLS.test(String(cause.code ?? ''))) return { status: 502, reason: 'upstream_tls_error' };
   return { status: 502, reason: 'upstream_unavailable' };
+}
+
+/**
+ * The reply for a failed upstream call or request body. A body refused half-read (413) also
+ * closes the connection: draining the rest would cost what the limit was meant to save, and
+ * is bounded only by the request timeout (RFC 9110 §15.5.14 allows the close).
+ */
+export function upstreamErrorReply(err: Error): Reply {
+  const { status, reason } = classifyUpstreamError(err);
+  return reply(status, reason, {
+    detail: err.message,
+    headers: status === 413 ? { connection: 'close' } : undefined,
+  });
 }

@@ -26,6 +26,14 @@ const GATEWAY_OWNED = new Set([
   'x-forwarded-host',
   'x-forwarded-port',
   'x-real-ip',
+  // Client-address headers of CDNs and load balancers that applications often trust as-is:
+  // a client must not be able to set them through the gateway.
+  'true-client-ip',
+  'x-client-ip',
+  'cf-connecting-ip',
+  'fastly-client-ip',
+  'x-cluster-client-ip',
+  'x-original-forwarded-for',
   'forwarded',
   'x-request-id',
   'traceparent',

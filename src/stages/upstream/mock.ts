@@ -1,8 +1,8 @@
 import type { OutgoingHttpHeaders } from 'node:http';
 import type { RequestContext } from '../../core/context.ts';
-import { DONE, type Outcome, reply } from '../../core/outcome.ts';
+import { DONE, type Outcome } from '../../core/outcome.ts';
 import type { Stage } from '../../core/stage.ts';
-import { classifyUpstreamError } from './errors.ts';
+import { upstreamErrorReply } from './errors.ts';
 
 type Json = Record<string, unknown>;
 
@@ -93,8 +93,7 @@ export function createMockStage(response: MockResponse): Stage {
             ctx.reason ??= 'client_aborted';
             resolve(DONE);
           } else {
-            const { status, reason } = classifyUpstreamError(err);
-            resolve(reply(status, reason));
+            resolve(upstreamErrorReply(err));
           }
         });
         body.on('end', () => resolve(send()));

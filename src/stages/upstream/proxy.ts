@@ -2,9 +2,9 @@ import { performance } from 'node:perf_hooks';
 import type { Writable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { RequestContext } from '../../core/context.ts';
-import { DONE, type Outcome, reply } from '../../core/outcome.ts';
+import { DONE, type Outcome } from '../../core/outcome.ts';
 import type { Stage } from '../../core/stage.ts';
-import { classifyUpstreamError } from './errors.ts';
+import { classifyUpstreamError, upstreamErrorReply } from './errors.ts';
 import { forwardRequestHeaders, responseHeadersFromRaw } from './hop-by-hop.ts';
 import type { Upstream } from './pool.ts';
 
@@ -119,14 +119,13 @@ class UpstreamCall implements Dispatcher.DispatchHandler {
       return;
     }
     ctx.error = err;
-    const { status, reason } = classifyUpstreamError(err);
     if (ctx.responseStarted) {
-      ctx.reason ??= reason;
+      ctx.reason ??= classifyUpstreamError(err).reason;
       ctx.abort();
       this.#finish(DONE);
       return;
     }
-    this.#finish(reply(status, reason, { detail: err.message }));
+    this.#finish(upstreamErrorReply(err));
   }
 
   #finish(outcome: Outcome): void {
