@@ -3,6 +3,8 @@ import { destination } from './logger.ts';
 /** Where access-log records go: one JSON object per line. */
 export interface AccessLog {
   write(record: Record<string, unknown>): void;
+  /** Append a line from already-serialized JSON members (`"a":1,"b":"x"`), after `time`. */
+  writeMembers(members: string): void;
 }
 
 let lastMs = 0;
@@ -29,6 +31,9 @@ export function createAccessLog(dest: string): AccessLog {
   return {
     write(record) {
       out.write(`{"time":"${isoNow()}",${JSON.stringify(record).slice(1)}\n`);
+    },
+    writeMembers(members) {
+      out.write(`{"time":"${isoNow()}",${members}}\n`);
     },
   };
 }

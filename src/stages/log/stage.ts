@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { RequestContext } from '../../core/context.ts';
+import type { OperationInfo } from '../../core/operation.ts';
 import type { Stage } from '../../core/stage.ts';
 import type { AccessLog } from '../../observe/access-log.ts';
 import { REDACTED, type Redactor } from './redact.ts';
@@ -28,35 +29,42 @@ export function createLogStage(options: AccessLogOptions): Stage {
     complete(ctx: RequestContext): void {
       if (logger === null) return;
       const operation = ctx.route?.operation;
-      const line: Record<string, unknown> = {
-        reqId: ctx.id,
-        client: ctx.client?.ip ?? ctx.remoteAddress,
-        method: ctx.method,
-        path: ctx.path || null,
-        query: ctx.query === '' ? undefined : redactor.query(ctx.query),
-        api: operation?.api.name,
-        route: operation?.route,
-        operationId: operation?.operationId,
-        status: ctx.aborted && ctx.status === 0 ? 499 : ctx.status,
-        reason: ctx.reason ?? undefined,
-        bytesIn: ctx.bytesIn,
-        bytesOut: ctx.bytesWritten,
-        durationMs: round(performance.now() - ctx.startTime),
-        upstreamMs: ctx.upstreamMs >= 0 ? round(ctx.upstreamMs) : undefined,
-        principal: ctx.principal?.id,
-      };
-      if (ctx.decisions !== null) line.decisions = ctx.decisions;
+      const status = ctx.aborted && ctx.status === 0 ? 499 : ctx.status;
+      // Built as a string on the hot path (measured in bench/: about a third of the log's cost
+      // went to the intermediate object). Values a client can influence go through
+      // JSON.stringify; the request id, method and IP are validated tokens.
+      let line = `"reqId":"${ctx.id}","client":"${ctx.client?.ip ?? ctx.remoteAddress}","method":"${ctx.method}","path":${ctx.path === '' ? 'null' : JSON.stringify(ctx.path)}`;
+      if (ctx.query !== '') line += `,"query":${JSON.stringify(redactor.query(ctx.query))}`;
+      if (operation !== undefined) line += operationMembers(operation);
+      line += `,"status":${status}`;
+      if (ctx.reason !== null) line += `,"reason":"${ctx.reason}"`;
+      line += `,"bytesIn":${ctx.bytesIn},"bytesOut":${ctx.bytesWritten},"durationMs":${round(performance.now() - ctx.startTime)}`;
+      if (ctx.upstreamMs >= 0) line += `,"upstreamMs":${round(ctx.upstreamMs)}`;
+      if (ctx.principal !== null) line += `,"principal":${JSON.stringify(ctx.principal.id)}`;
+      if (ctx.decisions !== null) line += `,"decisions":${JSON.stringify(ctx.decisions)}`;
       if (headerNames.length > 0) {
         const headers: Record<string, unknown> = {};
         for (const name of headerNames) {
           const value = ctx.headers[name];
           if (value !== undefined) headers[name] = redactor.isCredentialHeader(name) ? REDACTED : value;
         }
-        line.headers = headers;
+        line += `,"headers":${JSON.stringify(headers)}`;
       }
-      logger.write(line);
+      logger.writeMembers(line);
     },
   };
+}
+
+const members = new WeakMap<OperationInfo, string>();
+
+/** The members that are the same for every request of an operation, serialized once. */
+function operationMembers(operation: OperationInfo): string {
+  let text = members.get(operation);
+  if (text === undefined) {
+    text = `,"api":${JSON.stringify(operation.api.name)},"route":${JSON.stringify(operation.route)},"operationId":${JSON.stringify(operation.operationId)}`;
+    members.set(operation, text);
+  }
+  return text;
 }
 
 function round(ms: number): number {
