@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { type RunningGateway, startGateway } from '../../src/server/lifecycle.ts';
+import { startUpstream, type TestUpstream } from './upstream.ts';
 
 export interface TestGateway {
   readonly url: string;
@@ -108,4 +109,24 @@ apis:
     ${integration}
 ${options.api ?? ''}
 `;
+}
+
+/**
+ * The most common fixture: a recording upstream (answering with `handler`, or an echo) and a
+ * gateway proxying SIMPLE_OPENAPI to it. Pair with `stopProxied` in `after`.
+ */
+export async function startProxiedGateway(
+  handler?: Parameters<typeof startUpstream>[0],
+): Promise<{ gw: TestGateway; upstream: TestUpstream }> {
+  const upstream = await startUpstream(handler);
+  const gw = await startTestGateway({
+    config: simpleConfig({ upstreamUrl: upstream.url }),
+    files: { 'openapi.yaml': SIMPLE_OPENAPI },
+  });
+  return { gw, upstream };
+}
+
+export async function stopProxied(gw: TestGateway, upstream: TestUpstream): Promise<void> {
+  await gw.stop();
+  await upstream.close();
 }

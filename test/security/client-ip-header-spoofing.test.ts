@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { SIMPLE_OPENAPI, simpleConfig, startTestGateway, type TestGateway } from '../helpers/gateway.ts';
-import { startUpstream, type TestUpstream } from '../helpers/upstream.ts';
+import { startProxiedGateway, stopProxied, type TestGateway } from '../helpers/gateway.ts';
+import type { TestUpstream } from '../helpers/upstream.ts';
 
 /**
  * Applications behind CDNs often trust a vendor's client-address header as-is (rate limits,
@@ -23,16 +23,9 @@ describe('attack: spoofing the client address with CDN client-IP headers', () =>
   let gw: TestGateway;
 
   before(async () => {
-    upstream = await startUpstream();
-    gw = await startTestGateway({
-      config: simpleConfig({ upstreamUrl: upstream.url }),
-      files: { 'openapi.yaml': SIMPLE_OPENAPI },
-    });
+    ({ gw, upstream } = await startProxiedGateway());
   });
-  after(async () => {
-    await gw.stop();
-    await upstream.close();
-  });
+  after(() => stopProxied(gw, upstream));
 
   it('none of them reaches the upstream; it sees the real peer in X-Forwarded-For', async () => {
     const res = await fetch(`${gw.url}/items`, { headers: SPOOFED });

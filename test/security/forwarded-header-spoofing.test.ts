@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { SIMPLE_OPENAPI, simpleConfig, startTestGateway, type TestGateway } from '../helpers/gateway.ts';
+import {
+  SIMPLE_OPENAPI,
+  simpleConfig,
+  startProxiedGateway,
+  startTestGateway,
+  stopProxied,
+  type TestGateway,
+} from '../helpers/gateway.ts';
 import { rawRequest } from '../helpers/raw.ts';
 import { startUpstream, type TestUpstream } from '../helpers/upstream.ts';
 import { attackTraffic, parseResponses, settle } from './support/http.ts';
@@ -50,16 +57,9 @@ describe('forwarded-header spoofing without trusted proxies', () => {
   let gw: TestGateway;
 
   before(async () => {
-    upstream = await startUpstream();
-    gw = await startTestGateway({
-      config: simpleConfig({ upstreamUrl: upstream.url }),
-      files: { 'openapi.yaml': SIMPLE_OPENAPI },
-    });
+    ({ gw, upstream } = await startProxiedGateway());
   });
-  after(async () => {
-    await gw.stop();
-    await upstream.close();
-  });
+  after(() => stopProxied(gw, upstream));
   beforeEach(() => {
     upstream.seen.length = 0;
   });

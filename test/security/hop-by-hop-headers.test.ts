@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { SIMPLE_OPENAPI, simpleConfig, startTestGateway, type TestGateway } from '../helpers/gateway.ts';
+import { startProxiedGateway, stopProxied, type TestGateway } from '../helpers/gateway.ts';
 import { rawRequest } from '../helpers/raw.ts';
-import { startUpstream, type TestUpstream } from '../helpers/upstream.ts';
+import type { TestUpstream } from '../helpers/upstream.ts';
 import { attackTraffic, parseResponses, settle } from './support/http.ts';
 
 /**
@@ -39,16 +39,9 @@ describe('hop-by-hop headers', () => {
   }
 
   before(async () => {
-    upstream = await startUpstream(handler);
-    gw = await startTestGateway({
-      config: simpleConfig({ upstreamUrl: upstream.url }),
-      files: { 'openapi.yaml': SIMPLE_OPENAPI },
-    });
+    ({ gw, upstream } = await startProxiedGateway(handler));
   });
-  after(async () => {
-    await gw.stop();
-    await upstream.close();
-  });
+  after(() => stopProxied(gw, upstream));
   beforeEach(() => {
     upstream.seen.length = 0;
   });

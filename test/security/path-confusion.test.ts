@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { SIMPLE_OPENAPI, simpleConfig, startTestGateway, type TestGateway } from '../helpers/gateway.ts';
+import { startProxiedGateway, stopProxied, type TestGateway } from '../helpers/gateway.ts';
 import { rawRequest } from '../helpers/raw.ts';
-import { type SeenRequest, startUpstream, type TestUpstream } from '../helpers/upstream.ts';
+import type { SeenRequest, TestUpstream } from '../helpers/upstream.ts';
 import { assertGenericProblem, attackTraffic, parseResponses, settle } from './support/http.ts';
 
 /**
@@ -18,16 +18,9 @@ describe('path confusion (encoded dot segments, separators, double and overlong 
   const everything: SeenRequest[] = [];
 
   before(async () => {
-    upstream = await startUpstream();
-    gw = await startTestGateway({
-      config: simpleConfig({ upstreamUrl: upstream.url }),
-      files: { 'openapi.yaml': SIMPLE_OPENAPI },
-    });
+    ({ gw, upstream } = await startProxiedGateway());
   });
-  after(async () => {
-    await gw.stop();
-    await upstream.close();
-  });
+  after(() => stopProxied(gw, upstream));
   beforeEach(() => {
     everything.push(...attackTraffic(upstream));
     upstream.seen.length = 0;

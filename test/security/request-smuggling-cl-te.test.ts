@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { SIMPLE_OPENAPI, simpleConfig, startTestGateway, type TestGateway } from '../helpers/gateway.ts';
+import { startProxiedGateway, stopProxied, type TestGateway } from '../helpers/gateway.ts';
 import { rawRequest } from '../helpers/raw.ts';
-import { startUpstream, type TestUpstream } from '../helpers/upstream.ts';
+import type { TestUpstream } from '../helpers/upstream.ts';
 import { assertGenericProblem, attackTraffic, parseResponses, settle } from './support/http.ts';
 
 /**
@@ -19,16 +19,9 @@ describe('request smuggling with Content-Length and Transfer-Encoding (CL.TE / T
   const SMUGGLED = 'GET /admin/1 HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n';
 
   before(async () => {
-    upstream = await startUpstream();
-    gw = await startTestGateway({
-      config: simpleConfig({ upstreamUrl: upstream.url }),
-      files: { 'openapi.yaml': SIMPLE_OPENAPI },
-    });
+    ({ gw, upstream } = await startProxiedGateway());
   });
-  after(async () => {
-    await gw.stop();
-    await upstream.close();
-  });
+  after(() => stopProxied(gw, upstream));
   beforeEach(() => {
     upstream.seen.length = 0;
   });
