@@ -121,6 +121,14 @@ describe('config validation', () => {
     );
   });
 
+  it('explains a duration given as a bare number with the accepted forms', () => {
+    const err = refused(`version: 1\nserver:\n  drainTimeout: 30\n${API}`);
+    assert.equal(
+      problemAt(err, 'server.drainTimeout').message,
+      'must be a string: a duration such as 500ms, 10s, 2m or 1h',
+    );
+  });
+
   it('lists the allowed values of an enum', () => {
     const err = refused(
       `version: 1\nserver:\n  listen:\n    - port: 443\n      tls:\n        cert: c.pem\n        key: env:KEY\n        minVersion: TLSv1.1\n${API}`,

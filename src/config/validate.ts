@@ -74,8 +74,12 @@ function describeError(
           : '';
       return { field: fieldPath(child), message: `unknown field${suggestion}`, at: child };
     }
-    case 'type':
-      return { field: fieldPath(path), message: `must be ${article(String(params.type))}`, at: path };
+    case 'type': {
+      // `drainTimeout: 30` is a type error too; the hint says what a string should look like.
+      const hint = schema['x-rampart-hint'];
+      const message = `must be ${article(String(params.type))}${typeof hint === 'string' ? `: ${hint}` : ''}`;
+      return { field: fieldPath(path), message, at: path };
+    }
     case 'pattern': {
       const hint = schema['x-rampart-hint'];
       return {

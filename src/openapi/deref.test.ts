@@ -139,3 +139,38 @@ describe('local $ref dereferencing', () => {
     });
   });
 });
+
+describe('dereference: example data is not structure', () => {
+  it('keeps a `$ref` key inside examples, defaults and enums as data', () => {
+    const source = parseYaml(
+      '/virtual/examples.yaml',
+      `openapi: 3.1.0
+components:
+  schemas:
+    Link:
+      type: object
+      properties:
+        $ref: { type: string }
+        example: { $ref: '#/components/schemas/Name' }
+      default: { $ref: 'not/a/pointer' }
+      example: { $ref: 'http://example.com/schema.json' }
+      enum: [{ $ref: '#/nowhere' }]
+      examples: [{ $ref: 'other.yaml' }]
+    Name: { type: string }
+  examples:
+    linked:
+      value: { $ref: '#/also/data' }
+`,
+    );
+    type Node = { [key: string]: Node } & Record<string, unknown>;
+    const doc = dereference(source) as Node;
+    const link = doc.components!.schemas!.Link!;
+    assert.deepEqual(link.default, { $ref: 'not/a/pointer' });
+    assert.deepEqual(link.example, { $ref: 'http://example.com/schema.json' });
+    assert.deepEqual(link.enum, [{ $ref: '#/nowhere' }]);
+    assert.deepEqual(link.examples, [{ $ref: 'other.yaml' }]);
+    assert.deepEqual(doc.components!.examples!.linked!.value, { $ref: '#/also/data' });
+    // A property that happens to be named `example` is still a schema, and is resolved.
+    assert.deepEqual(link.properties!.example, { type: 'string' });
+  });
+});

@@ -71,13 +71,51 @@ export function dereference(source: YamlSource): Json {
       });
     } else {
       for (const [key, value] of Object.entries(node)) {
-        (out as Json)[key] = walk(value, [...at, key], new Set());
+        const path = [...at, key];
+        (out as Json)[key] = isLiteral(path, value) ? value : walk(value, path, new Set());
       }
     }
     return out;
   };
 
   return walk(root, [], new Set()) as Json;
+}
+
+/** Maps whose keys are names chosen by the author, so a key there is never a keyword. */
+const NAME_MAPS = new Set([
+  'properties',
+  'patternProperties',
+  '$defs',
+  'definitions',
+  'dependentSchemas',
+  'schemas',
+  'paths',
+  'responses',
+  'parameters',
+  'headers',
+  'content',
+  'callbacks',
+  'links',
+  'securitySchemes',
+  'requestBodies',
+  'pathItems',
+  'encoding',
+  'webhooks',
+]);
+
+/**
+ * Whether `path` holds example or literal data rather than OpenAPI/JSON Schema structure: a
+ * `$ref` key inside an example is the API's data, not a reference (`example`, `default`,
+ * `const`, `enum`, a Schema's `examples` list, an Example Object's `value`).
+ */
+function isLiteral(path: readonly (string | number)[], value: unknown): boolean {
+  const key = path[path.length - 1];
+  const parentKey = path[path.length - 2];
+  if (typeof parentKey === 'string' && NAME_MAPS.has(parentKey)) return false;
+  if (key === 'example' || key === 'default' || key === 'const' || key === 'enum') return true;
+  if (key === 'examples' && Array.isArray(value)) return true;
+  // components.examples.<name>.value, or <media type>.examples.<name>.value
+  return key === 'value' && path[path.length - 3] === 'examples';
 }
 
 /**
