@@ -2,7 +2,7 @@ import pino, { type DestinationStream, type Logger } from 'pino';
 
 export type { Logger };
 
-type Destination = DestinationStream & { flushSync?: () => void; flush?: () => void };
+type Destination = DestinationStream & { flush?: (cb?: (err?: Error) => void) => void };
 
 const destinations = new Map<string, Destination>();
 
@@ -39,14 +39,30 @@ export function destination(name: string): Destination {
   return dest;
 }
 
-export function flushLogs(): void {
-  for (const dest of destinations.values()) {
-    try {
-      dest.flushSync?.();
-    } catch {
-      // The destination may already be closed (EPIPE on a closed stdout); nothing to save.
-    }
-  }
+/**
+ * Write out everything buffered and wait until it is on disk (bounded by `timeoutMs`). A
+ * synchronous flush is not enough: a write already handed to libuv's thread pool would still
+ * be in flight, and an exit right after it would drop those lines.
+ */
+export async function flushLogs(timeoutMs = 2000): Promise<void> {
+  await Promise.all(
+    [...destinations.values()].map(
+      (dest) =>
+        new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, timeoutMs);
+          const done = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+          try {
+            // The callback runs once the destination drained (an fsync error on a pipe is fine).
+            dest.flush?.(done);
+          } catch {
+            done(); // destroyed, or never opened: nothing buffered to save
+          }
+        }),
+    ),
+  );
 }
 
 /** The gateway's own log: lifecycle, reloads, errors. Goes to stderr; access log is separate. */

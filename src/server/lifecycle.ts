@@ -161,7 +161,7 @@ export async function startGateway(
         }),
       ]);
       clearTimeout(timer);
-      flushLogs();
+      await flushLogs();
     },
   };
   if (first.config.server.watch) {

@@ -80,7 +80,7 @@ export async function startTestGateway(options: TestGatewayOptions): Promise<Tes
     accessLogFile,
     async readAccessLog() {
       const { flushLogs } = await import('../../src/observe/logger.ts');
-      flushLogs();
+      await flushLogs();
       const { readFileSync, existsSync } = await import('node:fs');
       if (!existsSync(accessLogFile)) return [];
       return readFileSync(accessLogFile, 'utf8')
