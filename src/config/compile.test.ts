@@ -418,3 +418,60 @@ describe('compileGateway', () => {
     });
   });
 });
+
+describe('compileGateway: TLS material is parsed at load', () => {
+  const KEY_TEXT = 'not-a-pem-key-but-secret-looking-0123456789';
+
+  it('refuses a listener key that is not PEM, at the tls field, without echoing the key', () => {
+    writeFileSync(join(dir, 'bad-cert.pem'), 'not a certificate\n');
+    writeFileSync(join(dir, 'bad-key.pem'), `${KEY_TEXT}\n`);
+    const file = config([
+      'version: 1',
+      'server:',
+      '  listen:',
+      '    - port: 8443',
+      '      tls:',
+      '        cert: bad-cert.pem',
+      '        key: file:bad-key.pem',
+      ...PETS_MOCK,
+    ]);
+    const err = refused(file);
+    assert.equal(err.code, 'RAMPART_ERR_CONFIG_FILE');
+    assert.equal(err.problems[0]!.field, 'server.listen[0].tls');
+    assert.equal(err.problems[0]!.location.line, 6);
+    assert.match(err.problems[0]!.message, /listener certificate and key cannot be used/);
+    assert.ok(!err.format().includes(KEY_TEXT));
+  });
+
+  it('refuses an upstream client certificate without its key', () => {
+    writeFileSync(join(dir, 'client-cert.pem'), 'x\n');
+    const file = config([
+      'version: 1',
+      'upstreams:',
+      '  orders:',
+      '    url: https://127.0.0.1:9',
+      '    tls:',
+      '      cert: client-cert.pem',
+      ...PETS_MOCK,
+    ]);
+    const err = refused(file);
+    assert.equal(err.problems[0]!.field, 'upstreams.orders.tls');
+    assert.match(err.problems[0]!.message, /needs its key/);
+  });
+
+  it('refuses an upstream CA file that is not PEM', () => {
+    writeFileSync(join(dir, 'bad-ca.pem'), 'garbage\n');
+    const file = config([
+      'version: 1',
+      'upstreams:',
+      '  orders:',
+      '    url: https://127.0.0.1:9',
+      '    tls:',
+      '      ca: bad-ca.pem',
+      ...PETS_MOCK,
+    ]);
+    const err = refused(file);
+    assert.equal(err.code, 'RAMPART_ERR_CONFIG_FILE');
+    assert.match(err.problems[0]!.message, /upstream CA, certificate or key cannot be used/);
+  });
+});

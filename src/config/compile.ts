@@ -1,6 +1,7 @@
-import { createHash } from 'node:crypto';
+import { createHash, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { createSecureContext, type SecureContextOptions } from 'node:tls';
 import { type ConfigProblem, configError, RampartError } from '../core/errors.ts';
 import type { OperationInfo } from '../core/operation.ts';
 import { Pipeline } from '../core/pipeline.ts';
@@ -204,6 +205,12 @@ function compileListener(config: Config, source: YamlSource, dir: string): Liste
       `server.listen[${i}].tls.key`,
       source.locate([...at, 'key']),
     );
+    checkTls(
+      { cert, key: key.reveal(), minVersion: entry.tls.minVersion },
+      source,
+      at,
+      'the listener certificate and key',
+    );
     return { host: entry.host, port: entry.port, tls: { cert, key, minVersion: entry.tls.minVersion } };
   });
   return {
@@ -226,18 +233,62 @@ function compileUpstreams(config: Config, source: YamlSource, dir: string): Map<
   for (const [name, upstream] of Object.entries(config.upstreams)) {
     const at = ['upstreams', name, 'tls'];
     const tls = upstream.tls;
-    out.set(
-      name,
-      createUpstream(name, upstream, {
-        ca: tls.ca ? readReferenced(resolve(dir, tls.ca), source, [...at, 'ca']) : undefined,
-        cert: tls.cert ? readReferenced(resolve(dir, tls.cert), source, [...at, 'cert']) : undefined,
-        key: tls.key
-          ? resolveSecret(tls.key, dir, `upstreams.${name}.tls.key`, source.locate([...at, 'key']))
-          : undefined,
-      }),
-    );
+    if ((tls.cert === undefined) !== (tls.key === undefined)) {
+      throw configError('RAMPART_ERR_CONFIG_REFERENCE', {
+        location: source.locate(at),
+        field: fieldPath(at),
+        message: 'a client certificate needs its key: set both `cert` and `key`, or neither',
+      });
+    }
+    const material = {
+      ca: tls.ca ? readReferenced(resolve(dir, tls.ca), source, [...at, 'ca']) : undefined,
+      cert: tls.cert ? readReferenced(resolve(dir, tls.cert), source, [...at, 'cert']) : undefined,
+      key: tls.key
+        ? resolveSecret(tls.key, dir, `upstreams.${name}.tls.key`, source.locate([...at, 'key']))
+        : undefined,
+    };
+    if (material.ca || material.cert) {
+      checkTls(
+        { ca: material.ca, cert: material.cert, key: material.key?.reveal() },
+        source,
+        at,
+        'the upstream CA, certificate or key',
+      );
+    }
+    out.set(name, createUpstream(name, upstream, material));
   }
   return out;
+}
+
+/**
+ * Parse TLS material now, so `check` catches what `start` would otherwise fail on late (a key
+ * that is not PEM, a certificate that does not match its key). OpenSSL's message names the
+ * problem, never the key's content.
+ */
+function checkTls(
+  options: SecureContextOptions,
+  source: YamlSource,
+  at: (string | number)[],
+  what: string,
+): void {
+  try {
+    // OpenSSL skips CA text that is not a certificate without a word; an empty trust store
+    // would then fail every handshake at request time. Every block must parse, and one must exist.
+    if (options.ca !== undefined) {
+      const blocks = String(options.ca).match(
+        /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g,
+      );
+      if (!blocks) throw new Error('the CA file holds no PEM certificate');
+      for (const block of blocks) new X509Certificate(block);
+    }
+    createSecureContext(options);
+  } catch (err) {
+    throw configError('RAMPART_ERR_CONFIG_FILE', {
+      location: source.locate(at),
+      field: fieldPath(at),
+      message: `${what} cannot be used: ${(err as Error).message}`,
+    });
+  }
 }
 
 function cidrs(list: readonly string[], source: YamlSource, at: (string | number)[]): CidrSet {
