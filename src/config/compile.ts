@@ -7,7 +7,7 @@ import type { OperationInfo } from '../core/operation.ts';
 import { Pipeline } from '../core/pipeline.ts';
 import type { Stage } from '../core/stage.ts';
 import { createAccessLog } from '../observe/access-log.ts';
-import { loadOpenApi, type OpenApiDocument } from '../openapi/document.ts';
+import { loadOpenApi, type OpenApiDocument, type OpenApiOperation } from '../openapi/document.ts';
 import type { ListenerRuntime } from '../server/listener.ts';
 import { createUnverifiableAuthnStage, requiresCredentials, schemeNames } from '../stages/authn/stage.ts';
 import { CidrSet } from '../stages/client/engine/ip.ts';
@@ -91,45 +91,8 @@ export function compileGateway(configFile: string, options: CompileOptions = {})
     const info = { name: apiName, basePath: api.basePath };
     const responseStage = createResponseStage({ maskServerErrors: api.response.maskServerErrors, draining });
     for (const op of doc.operations) {
-      const override = api.operations[op.operationId] ?? {};
-      const at = ['apis', apiName];
-      let terminal: Stage;
-      if (override.mock ?? (override.upstream === undefined && api.mock)) {
-        terminal = createMockStage(buildMockResponse(op.operation));
-      } else {
-        const upstreamName = override.upstream ?? api.upstream;
-        const upstreamAt = override.upstream
-          ? [...at, 'operations', op.operationId, 'upstream']
-          : [...at, 'upstream'];
-        if (upstreamName === undefined) {
-          throw configError('RAMPART_ERR_CONFIG_REFERENCE', {
-            // At the API's name, not at its first field on the next line.
-            location: source.locate(at, { key: true }),
-            field: `apis.${apiName}`,
-            message: `operation ${op.operationId} has no integration: set \`upstream\` or \`mock: true\` on the API or under operations.${op.operationId}`,
-          });
-        }
-        const upstream = upstreams.get(upstreamName);
-        if (!upstream) {
-          throw configError('RAMPART_ERR_CONFIG_REFERENCE', {
-            location: source.locate(upstreamAt),
-            field: upstreamAt.join('.'),
-            message: `no upstream named "${upstreamName}" (known: ${[...upstreams.keys()].join(', ') || 'none'})`,
-          });
-        }
-        terminal = createProxyStage({ upstream, stripPrefix: api.stripBasePath ? api.basePath : '' });
-      }
-      const authn: Stage[] = [];
-      if (requiresCredentials(op.security)) {
-        const schemes = schemeNames(op.security!);
-        authn.push(createUnverifiableAuthnStage(schemes));
-        findings.push({
-          id: 'security-not-enforceable',
-          severity: 'critical',
-          message: `${apiName} ${op.method} ${api.basePath + op.path} (${op.operationId}) requires ${schemes.join(' or ')}, which this build cannot verify: every request to it is refused with 401`,
-          location: op.location,
-        });
-      }
+      const terminal = integrationStage(apiName, api, op, upstreams, source);
+      const authn = authnStages(apiName, api, op, findings);
       const operation: OperationInfo = Object.freeze({
         api: info,
         operationId: op.operationId,
@@ -145,16 +108,6 @@ export function compileGateway(configFile: string, options: CompileOptions = {})
           location: op.location,
           field: `apis.${apiName}`,
           message: `route clash: ${(err as Error).message} (check basePath and hosts of the APIs)`,
-        });
-      }
-      // `security: []` declares no requirement either (at the root it is the same as none; on an
-      // operation it silently drops the document's): only `[{}]` says "anonymous on purpose".
-      if (op.security === undefined || op.security.length === 0) {
-        findings.push({
-          id: 'operation-without-security',
-          severity: 'high',
-          message: `${apiName} ${op.method} ${operation.route} (${op.operationId}) declares no security requirement; declare one, or \`security: [{}]\` to allow anonymous access explicitly`,
-          location: op.location,
         });
       }
     }
@@ -182,6 +135,70 @@ export function compileGateway(configFile: string, options: CompileOptions = {})
       await Promise.all(pools.map((p) => p.close()));
     },
   });
+}
+
+/** The operation's terminal stage: the mock integration, or a proxy to its upstream. */
+function integrationStage(
+  apiName: string,
+  api: ApiConfig,
+  op: OpenApiOperation,
+  upstreams: ReadonlyMap<string, Upstream>,
+  source: YamlSource,
+): Stage {
+  const override = api.operations[op.operationId] ?? {};
+  if (override.mock ?? (override.upstream === undefined && api.mock)) {
+    return createMockStage(buildMockResponse(op.operation));
+  }
+  const at = ['apis', apiName];
+  const upstreamName = override.upstream ?? api.upstream;
+  if (upstreamName === undefined) {
+    throw configError('RAMPART_ERR_CONFIG_REFERENCE', {
+      // At the API's name, not at its first field on the next line.
+      location: source.locate(at, { key: true }),
+      field: `apis.${apiName}`,
+      message: `operation ${op.operationId} has no integration: set \`upstream\` or \`mock: true\` on the API or under operations.${op.operationId}`,
+    });
+  }
+  const upstream = upstreams.get(upstreamName);
+  if (!upstream) {
+    const upstreamAt = override.upstream
+      ? [...at, 'operations', op.operationId, 'upstream']
+      : [...at, 'upstream'];
+    throw configError('RAMPART_ERR_CONFIG_REFERENCE', {
+      location: source.locate(upstreamAt),
+      field: fieldPath(upstreamAt),
+      message: `no upstream named "${upstreamName}" (known: ${[...upstreams.keys()].join(', ') || 'none'})`,
+    });
+  }
+  return createProxyStage({ upstream, stripPrefix: api.stripBasePath ? api.basePath : '' });
+}
+
+/**
+ * The `authn` slot, from the operation's security requirements. None declared (no `security`,
+ * or `[]`, which on an operation silently drops the document's): served, with a finding. An
+ * explicit anonymous alternative (`{}`): served. Otherwise the fail-closed stage and a
+ * critical finding, until credentials can be verified.
+ */
+function authnStages(apiName: string, api: ApiConfig, op: OpenApiOperation, findings: Finding[]): Stage[] {
+  const what = `${apiName} ${op.method} ${api.basePath + op.path} (${op.operationId})`;
+  if (op.security === undefined || op.security.length === 0) {
+    findings.push({
+      id: 'operation-without-security',
+      severity: 'high',
+      message: `${what} declares no security requirement; declare one, or \`security: [{}]\` to allow anonymous access explicitly`,
+      location: op.location,
+    });
+    return [];
+  }
+  if (!requiresCredentials(op.security)) return [];
+  const schemes = schemeNames(op.security!);
+  findings.push({
+    id: 'security-not-enforceable',
+    severity: 'critical',
+    message: `${what} requires ${schemes.join(' or ')}, which this build cannot verify: every request to it is refused with 401`,
+    location: op.location,
+  });
+  return [createUnverifiableAuthnStage(schemes)];
 }
 
 function compileListener(config: Config, source: YamlSource, dir: string): ListenerRuntime {

@@ -51,6 +51,10 @@ export class RequestContext {
   readonly headers: Readonly<IncomingHttpHeaders>;
   readonly remoteAddress: string;
   readonly scheme: 'http' | 'https';
+  readonly httpVersionMajor: number;
+  readonly httpVersionMinor: number;
+  /** Header lines as received, names and values alternating (repeats and case kept). */
+  readonly rawHeaders: readonly string[];
   /** Number of header lines received (node drops those past `maxHeadersCount`). */
   readonly headerCount: number;
   /** Largest request body accepted, set by the listener stage. */
@@ -76,10 +80,7 @@ export class RequestContext {
   reason: ReasonCode | null = null;
   status = 0;
   upstreamMs = -1;
-  /** performance.now() when the upstream call started. */
-  upstreamStart = 0;
   bytesIn = 0;
-  bytesOut = 0;
   error: unknown = undefined;
 
   readonly #req: IncomingMessage;
@@ -107,6 +108,9 @@ export class RequestContext {
     this.target = req.url ?? '';
     this.headers = req.headers;
     this.remoteAddress = req.socket.remoteAddress ?? '';
+    this.httpVersionMajor = req.httpVersionMajor;
+    this.httpVersionMinor = req.httpVersionMinor;
+    this.rawHeaders = req.rawHeaders;
     this.headerCount = req.rawHeaders.length >> 1;
     this.#socket = req.socket;
     this.#socketBytesAtStart = req.socket.bytesWritten;
@@ -189,6 +193,7 @@ export class RequestContext {
       return;
     }
     if (this.reason === null) this.reason = outcome.reason;
+    if (outcome.headers?.connection === 'close') refusedConnections.add(this.#socket);
     const body = problemBody(outcome.status, this.id || '-');
     const headers: OutgoingHttpHeaders = {
       'content-type': PROBLEM_CONTENT_TYPE,
@@ -229,6 +234,17 @@ export class RequestContext {
     const res = this.#res;
     if (this.#unfinished !== null && !res.writableFinished) this.#unfinished(res.errored);
   }
+}
+
+const refusedConnections = new WeakSet<object>();
+
+/**
+ * Whether a gateway reply on this connection said `Connection: close`. node goes on parsing
+ * and dispatching requests pipelined behind it; after a refusal those bytes are what a desync
+ * would smuggle, so the server runs none of them (the socket closes once the reply is out).
+ */
+export function isConnectionRefused(socket: object): boolean {
+  return refusedConnections.has(socket);
 }
 
 /** Thrown into the body stream when a chunked body passes the limit. */

@@ -67,6 +67,14 @@ export async function startGateway(
   });
 
   let watcher: Watcher | null = null;
+  /** Watch what `gateway` was compiled from when its config asks for it; stop watching otherwise. */
+  const syncWatcher = (gateway: Gateway): void => {
+    if (!gateway.config.server.watch) {
+      watcher?.close();
+      watcher = null;
+    } else if (watcher) watcher.update(gateway.files);
+    else watcher = new Watcher(gateway.files, () => void running.reload());
+  };
   let reloading: Promise<ReloadResult> = Promise.resolve({ ok: true, version: first.version });
 
   const doReload = async (): Promise<ReloadResult> => {
@@ -117,11 +125,7 @@ export async function startGateway(
     holder.inflight.set(next, 0);
     holder.current = next;
     if ((holder.inflight.get(old) ?? 0) === 0) holder.onIdle(old);
-    if (next.config.server.watch && !watcher) watcher = new Watcher(next.files, () => void running.reload());
-    else if (!next.config.server.watch && watcher) {
-      watcher.close();
-      watcher = null;
-    } else watcher?.update(next.files);
+    syncWatcher(next);
     log.info(
       { version: next.version, previous: old.version, operations: next.operations.length },
       'config reloaded',
@@ -164,9 +168,7 @@ export async function startGateway(
       await flushLogs();
     },
   };
-  if (first.config.server.watch) {
-    watcher = new Watcher(first.files, () => void running.reload());
-  }
+  syncWatcher(first);
   return running;
 }
 

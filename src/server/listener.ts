@@ -11,14 +11,11 @@ import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Gateway } from '../config/gateway.ts';
 import type { Secret } from '../config/secrets.ts';
-import { RequestContext } from '../core/context.ts';
-import { reply } from '../core/outcome.ts';
+import { isConnectionRefused, RequestContext } from '../core/context.ts';
 import { completeRequest, runRequest } from '../core/pipeline.ts';
 import { PROBLEM_CONTENT_TYPE, problemBody } from '../core/problem.ts';
 import type { ReasonCode } from '../core/reasons.ts';
-import type { Stage } from '../core/stage.ts';
 import { canonicalIp } from '../stages/client/engine/ip.ts';
-import { strictHttpProblem } from '../stages/listener/strict-http.ts';
 
 export interface ListenerSpec {
   readonly host: string;
@@ -99,10 +96,8 @@ function handle(
   holder: GatewayHolder,
   scheme: 'http' | 'https',
 ): void {
-  // node parses and dispatches requests pipelined behind one we refused with `Connection:
-  // close`: after a framing refusal those bytes are what a desync would smuggle. Never run them;
-  // the socket closes once the refusal is written.
-  if (refusedSockets.has(req.socket)) return;
+  // Requests pipelined behind a reply that closed the connection are never run.
+  if (isConnectionRefused(req.socket)) return;
   const gateway = holder.current;
   holder.inflight.set(gateway, (holder.inflight.get(gateway) ?? 0) + 1);
   const ctx = new RequestContext(req, res, gateway.entry, scheme, performance.now());
@@ -129,27 +124,10 @@ function handle(
     holder.inflight.set(gateway, left);
     if (left === 0 && gateway !== holder.current) holder.onIdle(gateway);
   });
-  const problem = strictHttpProblem(req);
-  if (problem !== null) {
-    // Same as a parse error: refuse, and close — the framing of what follows cannot be trusted.
-    refusedSockets.add(req.socket);
-    const outcome = reply(400, 'bad_request', { detail: problem, headers: { connection: 'close' } });
-    ctx.record(STRICT_HTTP, outcome);
-    ctx.sendReply(outcome);
-    return;
-  }
   void runRequest(ctx, gateway.entry);
 }
 
-const refusedSockets = new WeakSet<Socket>();
 const answeredEarly = new WeakSet<Socket>();
-
-/** The part of the listener stage that needs the raw request (version, repeated header lines). */
-const STRICT_HTTP: Stage = Object.freeze({
-  name: 'listener',
-  mode: 'enforce',
-  summary: 'HTTP/1.0 or 1.1, one valid Host, only chunked transfer coding',
-});
 
 const REQUEST_START = /^[A-Z]{1,20} \//;
 

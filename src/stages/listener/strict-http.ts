@@ -1,9 +1,17 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
 
 // RFC 3986 §3.2.2 host (IP-literal or a DNS-style reg-name) and optional port. Narrower than
 // reg-name's sub-delims on purpose: the Host value is passed on as X-Forwarded-Host, and
 // `evil.com,good.com` or `evil@good.com` there is the Host-header poisoning trick.
 const HOST = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._~-]*)(?::[0-9]{1,5})?$/;
+
+/** What the check reads of a request: its version and header lines as parsed. */
+export interface RequestHead {
+  readonly httpVersionMajor: number;
+  readonly httpVersionMinor: number;
+  readonly rawHeaders: readonly string[];
+  readonly headers: Readonly<IncomingHttpHeaders>;
+}
 
 /**
  * What llhttp's strict mode still admits and HTTP/1.1 forbids; returns why the request must be
@@ -21,8 +29,10 @@ const HOST = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._~-]*)(?::[0-9]{1,5})?$/;
  *   llhttp decodes only the chunked layer, so the bytes would be forwarded as if they were
  *   the body (RFC 9112 §6.1 lets a server refuse codings it does not understand).
  */
-export function strictHttpProblem(req: IncomingMessage): string | null {
-  if (req.httpVersionMajor !== 1 || req.httpVersionMinor > 1) return `HTTP version ${req.httpVersion}`;
+export function strictHttpProblem(req: RequestHead): string | null {
+  if (req.httpVersionMajor !== 1 || req.httpVersionMinor > 1) {
+    return `HTTP version ${req.httpVersionMajor}.${req.httpVersionMinor}`;
+  }
   const raw = req.rawHeaders;
   let hosts = 0;
   for (let i = 0; i < raw.length; i += 2) {

@@ -51,7 +51,6 @@ function forward(ctx: RequestContext, upstream: Upstream, stripPrefix: string): 
   }
   return new Promise<Outcome>((resolve) => {
     const call = new UpstreamCall(ctx, resolve);
-    ctx.upstreamStart = performance.now();
     upstream.pool.dispatch({ path, method: ctx.method as Dispatcher.HttpMethod, headers, body }, call);
   });
 }
@@ -70,6 +69,7 @@ class UpstreamCall implements Dispatcher.DispatchHandler {
   #abort: ((err?: Error) => void) | null = null;
   #resume: (() => void) | null = null;
   #done = false;
+  readonly #start = performance.now();
 
   constructor(ctx: RequestContext, resolve: (outcome: Outcome) => void) {
     this.#ctx = ctx;
@@ -91,7 +91,7 @@ class UpstreamCall implements Dispatcher.DispatchHandler {
   onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
     if (statusCode < 200) return true; // 1xx: informational, the final response follows
     const ctx = this.#ctx;
-    ctx.upstreamMs = performance.now() - ctx.upstreamStart;
+    ctx.upstreamMs = performance.now() - this.#start;
     this.#resume = resume;
     this.#out = ctx.sendHead(statusCode, responseHeadersFromRaw(rawHeaders), 'upstream');
     return true;
@@ -112,7 +112,7 @@ class UpstreamCall implements Dispatcher.DispatchHandler {
 
   onError(err: Error): void {
     const ctx = this.#ctx;
-    if (ctx.upstreamMs < 0) ctx.upstreamMs = performance.now() - ctx.upstreamStart;
+    if (ctx.upstreamMs < 0) ctx.upstreamMs = performance.now() - this.#start;
     if (ctx.aborted) {
       ctx.reason ??= 'client_aborted';
       this.#finish(DONE);
