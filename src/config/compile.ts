@@ -9,7 +9,7 @@ import type { Stage } from '../core/stage.ts';
 import { createAccessLog } from '../observe/access-log.ts';
 import { loadOpenApi, type OpenApiDocument, type OpenApiOperation } from '../openapi/document.ts';
 import type { ListenerRuntime } from '../server/listener.ts';
-import { createUnverifiableAuthnStage, requiresCredentials, schemeNames } from '../stages/authn/stage.ts';
+import { AuthnCompiler } from '../stages/authn/compile.ts';
 import { CidrSet } from '../stages/client/engine/ip.ts';
 import { createClientStage } from '../stages/client/stage.ts';
 import { createListenerStage } from '../stages/listener/stage.ts';
@@ -20,6 +20,8 @@ import { createRouteStage, RouteTable } from '../stages/route/stage.ts';
 import { buildMockResponse, createMockStage } from '../stages/upstream/mock.ts';
 import { createUpstream, type Upstream } from '../stages/upstream/pool.ts';
 import { createProxyStage } from '../stages/upstream/proxy.ts';
+import { MemoryStore } from '../store/memory.ts';
+import type { StateStore } from '../store/store.ts';
 import type { Finding, Gateway } from './gateway.ts';
 import type { ApiConfig, Config } from './schema.ts';
 import { resolveSecret } from './secrets.ts';
@@ -32,6 +34,11 @@ export interface CompileOptions {
   readonly draining?: () => boolean;
   /** Build the access logger (false for `check`/`explain`, which serve nothing). */
   readonly openLogs?: boolean;
+  /**
+   * The state store (replay guards, brute-force counts). It outlives reloads, so the server
+   * passes its own; without one, the gateway gets a private memory store it closes itself.
+   */
+  readonly store?: StateStore;
 }
 
 /**
@@ -85,6 +92,8 @@ export function compileGateway(configFile: string, options: CompileOptions = {})
     ),
   });
   const defaultResponse = createResponseStage({ maskServerErrors: true, draining });
+  const store = options.store ?? new MemoryStore();
+  const authn = new AuthnCompiler(config.authn, source, dir, store, findings);
 
   for (const [apiName, api] of Object.entries(config.apis)) {
     const doc = docs.get(resolve(dir, api.openapi))!;
@@ -92,13 +101,18 @@ export function compileGateway(configFile: string, options: CompileOptions = {})
     const responseStage = createResponseStage({ maskServerErrors: api.response.maskServerErrors, draining });
     for (const op of doc.operations) {
       const terminal = integrationStage(apiName, api, op, upstreams, source);
-      const authn = authnStages(apiName, api, op, findings);
+      const route = api.basePath + op.path;
       const operation: OperationInfo = Object.freeze({
         api: info,
         operationId: op.operationId,
         method: op.method,
-        route: api.basePath + op.path,
-        pipeline: new Pipeline([...authn, terminal, responseStage, logStage]),
+        route,
+        pipeline: new Pipeline([
+          ...authn.stagesFor(apiName, api, doc, op, route),
+          terminal,
+          responseStage,
+          logStage,
+        ]),
       });
       operations.push(operation);
       try {
@@ -113,6 +127,8 @@ export function compileGateway(configFile: string, options: CompileOptions = {})
     }
   }
 
+  authn.checkLoginOperations(operations);
+
   const entry = new Pipeline([
     createListenerStage(listener.limits),
     createClientStage(trusted),
@@ -121,6 +137,9 @@ export function compileGateway(configFile: string, options: CompileOptions = {})
     logStage,
   ]);
   const pools = [...upstreams.values()].map((u) => u.pool);
+  const verifiers = authn.verifiers;
+  const keyStore = authn.keyStore;
+  let started = false;
   return Object.freeze({
     version: hash.digest('hex').slice(0, 12),
     configFile: file,
@@ -131,8 +150,17 @@ export function compileGateway(configFile: string, options: CompileOptions = {})
     operations: Object.freeze(operations),
     findings: Object.freeze(findings),
     accessLog,
+    start() {
+      if (started) return;
+      started = true;
+      keyStore?.start();
+      for (const v of verifiers) v.start?.();
+    },
     async close() {
+      keyStore?.close();
+      for (const v of verifiers) v.close?.();
       await Promise.all(pools.map((p) => p.close()));
+      if (options.store === undefined) await store.close();
     },
   });
 }
@@ -173,34 +201,6 @@ function integrationStage(
   return createProxyStage({ upstream, stripPrefix: api.stripBasePath ? api.basePath : '' });
 }
 
-/**
- * The `authn` slot, from the operation's security requirements. None declared (no `security`,
- * or `[]`, which on an operation silently drops the document's): served, with a finding. An
- * explicit anonymous alternative (`{}`): served. Otherwise the fail-closed stage and a
- * critical finding, until credentials can be verified.
- */
-function authnStages(apiName: string, api: ApiConfig, op: OpenApiOperation, findings: Finding[]): Stage[] {
-  const what = `${apiName} ${op.method} ${api.basePath + op.path} (${op.operationId})`;
-  if (op.security === undefined || op.security.length === 0) {
-    findings.push({
-      id: 'operation-without-security',
-      severity: 'high',
-      message: `${what} declares no security requirement; declare one, or \`security: [{}]\` to allow anonymous access explicitly`,
-      location: op.location,
-    });
-    return [];
-  }
-  if (!requiresCredentials(op.security)) return [];
-  const schemes = schemeNames(op.security!);
-  findings.push({
-    id: 'security-not-enforceable',
-    severity: 'critical',
-    message: `${what} requires ${schemes.join(' or ')}, which this build cannot verify: every request to it is refused with 401`,
-    location: op.location,
-  });
-  return [createUnverifiableAuthnStage(schemes)];
-}
-
 function compileListener(config: Config, source: YamlSource, dir: string): ListenerRuntime {
   const l = config.server.limits;
   const headersTimeout = parseDuration(l.headersTimeout);
@@ -222,13 +222,24 @@ function compileListener(config: Config, source: YamlSource, dir: string): Liste
       `server.listen[${i}].tls.key`,
       source.locate([...at, 'key']),
     );
+    const clientAuth = entry.tls.clientAuth
+      ? {
+          ca: readReferenced(resolve(dir, entry.tls.clientAuth.ca), source, [...at, 'clientAuth', 'ca']),
+          mode: entry.tls.clientAuth.mode,
+        }
+      : undefined;
     checkTls(
       { cert, key: key.reveal(), minVersion: entry.tls.minVersion },
       source,
       at,
       'the listener certificate and key',
     );
-    return { host: entry.host, port: entry.port, tls: { cert, key, minVersion: entry.tls.minVersion } };
+    if (clientAuth) checkTls({ ca: clientAuth.ca }, source, [...at, 'clientAuth', 'ca'], 'the client CA');
+    return {
+      host: entry.host,
+      port: entry.port,
+      tls: { cert, key, minVersion: entry.tls.minVersion, clientAuth },
+    };
   });
   return {
     listeners,

@@ -30,6 +30,8 @@ export interface Gateway {
   readonly operations: readonly OperationInfo[];
   readonly findings: readonly Finding[];
   readonly accessLog: AccessLog | null;
+  /** Start background work: key set refreshes, key store watching. `check` never calls it. */
+  start(): void;
   /** Close upstream pools once no request uses this gateway any more. */
   close(): Promise<void>;
 }

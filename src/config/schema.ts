@@ -1,4 +1,5 @@
 import { type Static, Type } from '@sinclair/typebox';
+import { ApiAuthnConfig, AuthnConfig } from '../stages/authn/schema.ts';
 import {
   Cidr,
   Duration,
@@ -22,6 +23,19 @@ const ListenerTls = Strict(
     cert: FilePath('PEM certificate chain file for this listener.'),
     key: SecretRef('The private key, as a secret reference (`file:PATH` or `env:NAME`).'),
     minVersion: StringEnum(['TLSv1.2', 'TLSv1.3'] as const, 'Lowest TLS version accepted.', 'TLSv1.2'),
+    clientAuth: Type.Optional(
+      Strict(
+        {
+          ca: FilePath('PEM file of the CA certificates client certificates must chain to.'),
+          mode: StringEnum(
+            ['require', 'optional'] as const,
+            '`require`: the handshake fails without a valid client certificate. `optional`: a connection without one is accepted, and only operations requiring `mutualTLS` refuse it.',
+            'optional',
+          ),
+        },
+        { description: 'Mutual TLS: ask clients for a certificate and verify it against `ca`.' },
+      ),
+    ),
   },
   { description: 'Serve HTTPS on this listener. Without it, the listener speaks plain HTTP.' },
 );
@@ -202,6 +216,7 @@ const Api = Strict({
     },
     { default: {}, description: 'How responses of this API are treated.' },
   ),
+  authn: ApiAuthnConfig,
   operations: Type.Record(Type.String({ pattern: '^.+$' }), OperationOverride, {
     // TypeBox records only emit patternProperties: without this, a key that misses the pattern
     // is not checked at all (its value unvalidated) instead of being an error.
@@ -224,6 +239,7 @@ export const ConfigSchema = Type.Object(
       default: {},
       description: 'Named upstream services.',
     }),
+    authn: AuthnConfig,
     apis: Type.Record(Type.String({ pattern: NAME_PATTERN }), Api, {
       additionalProperties: false,
       minProperties: 1,
@@ -245,3 +261,5 @@ export type LimitsConfig = ServerConfig['limits'];
 export type LogConfig = Config['log'];
 export type UpstreamConfig = Config['upstreams'][string];
 export type ApiConfig = Config['apis'][string];
+export type AuthnConfigT = Config['authn'];
+export type SchemeConfigT = AuthnConfigT['schemes'][string];

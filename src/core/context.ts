@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import { type Readable, Transform, type TransformCallback, type Writable } from 'node:stream';
+import { Readable, Transform, type TransformCallback, type Writable } from 'node:stream';
+import type { PeerCertificate, TLSSocket } from 'node:tls';
 import type { Decision } from './decision.ts';
 import type { RouteMatch } from './operation.ts';
 import type { Reply } from './outcome.ts';
@@ -24,6 +25,25 @@ export interface Principal {
   readonly scheme: string;
   readonly scopes: readonly string[];
   readonly attributes: Readonly<Record<string, unknown>>;
+}
+
+/** The verified client certificate of an mTLS connection (listener `tls.clientAuth`). */
+export interface ClientCertificate {
+  readonly subject: Readonly<Record<string, string>>;
+  readonly issuer: Readonly<Record<string, string>>;
+  /** subjectAltName entries by type: `DNS`, `URI`, `email`, `IP Address`. */
+  readonly san: Readonly<Record<string, readonly string[]>>;
+  readonly serialNumber: string;
+  /** SHA-256 fingerprint, colon-separated hex as node prints it. */
+  readonly fingerprint256: string;
+  readonly validTo: string;
+}
+
+/** Header edits for the upstream request, made by `transform` and applied by the proxy. */
+export interface UpstreamHeaderEdits {
+  /** Lowercase names removed (and their `_` spellings). */
+  readonly strip: ReadonlySet<string>;
+  readonly set: Readonly<Record<string, string>>;
 }
 
 /** What the client stage resolved about the client and the hop it came through. */
@@ -72,6 +92,12 @@ export class RequestContext {
   query = '';
   route: RouteMatch | null = null;
   principal: Principal | null = null;
+  /**
+   * Public id of the credential presented (API key id, access key id, login username), once a
+   * verifier has read it: brute-force protection counts failures per credential as well as per IP.
+   */
+  credentialId: string | null = null;
+  upstreamHeaders: UpstreamHeaderEdits | null = null;
   /** The pipeline in effect: the gateway's entry pipeline, then the matched operation's. */
   pipeline: Pipeline;
 
@@ -90,6 +116,7 @@ export class RequestContext {
   readonly #socket: IncomingMessage['socket'];
   readonly #socketBytesAtStart: number;
   #bodyTaken = false;
+  #buffered: Buffer | null = null;
   #unfinished: ((error: Error | null) => void) | null = null;
 
   constructor(
@@ -143,6 +170,7 @@ export class RequestContext {
   takeBody(): Readable | null {
     if (this.#bodyTaken) throw new Error('request body taken twice');
     this.#bodyTaken = true;
+    if (this.#buffered !== null) return this.#buffered.length === 0 ? null : Readable.from([this.#buffered]);
     const h = this.#req.headers;
     if (h['transfer-encoding'] === undefined) {
       if (h['content-length'] === undefined || h['content-length'] === '0') return null;
@@ -152,6 +180,48 @@ export class RequestContext {
     const counter = new BodyCounter(this, this.bodyLimit);
     this.#req.on('error', (err) => counter.destroy(err));
     return this.#req.pipe(counter);
+  }
+
+  /**
+   * The whole request body in memory (at most `bodyLimit` bytes), for stages that must see it
+   * before the upstream does (SigV4 payload hash, a login's username). `takeBody` then streams
+   * the same bytes on. Rejects with `BodyTooLargeError` past the limit, or if the client aborts.
+   */
+  async readBody(): Promise<Buffer> {
+    if (this.#buffered !== null) return this.#buffered;
+    const stream = this.takeBody();
+    const chunks: Buffer[] = [];
+    if (stream !== null) for await (const chunk of stream) chunks.push(chunk as Buffer);
+    this.#buffered = Buffer.concat(chunks);
+    this.#bodyTaken = false;
+    return this.#buffered;
+  }
+
+  /**
+   * The client certificate of this connection if the listener verified one against its client
+   * CA, else null (plain HTTP, no certificate, or one that did not verify under `optional`).
+   */
+  clientCertificate(): ClientCertificate | null {
+    const socket = this.#socket as TLSSocket;
+    if (typeof socket.getPeerCertificate !== 'function' || !socket.authorized) return null;
+    let cert = certificates.get(socket);
+    if (cert === undefined) {
+      cert = describeCertificate(socket.getPeerCertificate());
+      certificates.set(socket, cert);
+    }
+    return cert;
+  }
+
+  /**
+   * Why the client certificate presented on this connection did not verify (`optional` client
+   * auth lets such a handshake through), or null when none was presented or it verified.
+   */
+  clientCertificateRejection(): string | null {
+    const socket = this.#socket as TLSSocket;
+    if (typeof socket.getPeerCertificate !== 'function' || socket.authorized) return null;
+    const peer = socket.getPeerCertificate();
+    if (!peer || Object.keys(peer).length === 0) return null;
+    return String(socket.authorizationError ?? 'not verified');
   }
 
   get responseStarted(): boolean {
@@ -237,6 +307,41 @@ export class RequestContext {
 }
 
 const refusedConnections = new WeakSet<object>();
+/** Parsed once per connection: every request on it shares the handshake's certificate. */
+const certificates = new WeakMap<object, ClientCertificate | null>();
+
+function describeCertificate(peer: PeerCertificate): ClientCertificate | null {
+  if (!peer || Object.keys(peer).length === 0) return null;
+  const san: Record<string, string[]> = {};
+  // `DNS:a.example, URI:spiffe://x/y, email:a@b, IP Address:10.0.0.1`. Values containing `, `
+  // are quoted by node (JSON strings) since the CVE-2021-44532 fix.
+  for (const part of (peer.subjectaltname ?? '').match(/(?:[^,"]|"(?:[^"\\]|\\.)*")+/g) ?? []) {
+    const entry = part.trim();
+    const colon = entry.indexOf(':');
+    if (colon < 0) continue;
+    const type = entry.slice(0, colon);
+    let value = entry.slice(colon + 1);
+    if (value.startsWith('"')) value = JSON.parse(value) as string;
+    const list = san[type];
+    if (list === undefined) san[type] = [value];
+    else list.push(value);
+  }
+  const flat = (o: unknown): Record<string, string> => {
+    const out: Record<string, string> = {};
+    for (const [k, v] of Object.entries((o ?? {}) as Record<string, unknown>)) {
+      out[k] = Array.isArray(v) ? v.join(',') : String(v);
+    }
+    return out;
+  };
+  return Object.freeze({
+    subject: flat(peer.subject),
+    issuer: flat(peer.issuer),
+    san,
+    serialNumber: peer.serialNumber,
+    fingerprint256: peer.fingerprint256,
+    validTo: peer.valid_to,
+  });
+}
 
 /**
  * Whether a gateway reply on this connection said `Connection: close`. node goes on parsing

@@ -31,7 +31,84 @@ export const REASONS = {
   },
   unauthenticated: {
     status: 401,
-    doc: "The operation's security requirements are not met: no credential was verified for any of them. Until identity verification lands, every operation that requires credentials answers this.",
+    doc: "The request carries no credential for any of the operation's security requirements.",
+  },
+  security_undeclared: {
+    status: 401,
+    doc: 'The operation declares no security requirement and its API does not set `authn.allowAnonymous`: refused rather than served as an open door.',
+  },
+  token_malformed: {
+    status: 401,
+    doc: 'The bearer token is not a compact JWS: wrong shape, non-canonical base64url (padding, whitespace, stray bits), invalid or duplicate-member JSON, or a `jku`/`x5u`/`jwk` header.',
+  },
+  token_too_large: { status: 401, doc: "The bearer token is longer than the scheme's `maxTokenSize`." },
+  token_signature_invalid: {
+    status: 401,
+    doc: "The token's signature does not verify, or its `alg` is not in the scheme's allowlist.",
+  },
+  token_key_unknown: {
+    status: 401,
+    doc: "The token's `kid` names no key in the issuer's key set, even after a re-fetch.",
+  },
+  token_expired: { status: 401, doc: 'The token is past its `exp` (beyond the clock skew).' },
+  token_not_yet_valid: {
+    status: 401,
+    doc: "The token's `nbf` or `iat` is in the future (beyond the clock skew).",
+  },
+  token_claims_invalid: {
+    status: 401,
+    doc: "The token's issuer, audience or `typ` is not accepted, or a required claim is missing.",
+  },
+  jwks_unavailable: {
+    status: 401,
+    doc: "The issuer's key set could not be fetched and the cached keys are older than `jwks.maxStale`: tokens are refused (fail closed).",
+  },
+  api_key_invalid: {
+    status: 401,
+    doc: 'The API key is malformed, unknown, or its secret does not match.',
+  },
+  api_key_revoked: { status: 401, doc: 'The API key was revoked.' },
+  api_key_expired: { status: 401, doc: 'The API key is past its expiry (or past its rotation overlap).' },
+  key_store_unavailable: {
+    status: 401,
+    doc: 'The key store could not be read or parsed: API keys are refused until it can (fail closed).',
+  },
+  signature_malformed: {
+    status: 401,
+    doc: 'The SigV4 `Authorization` header or presigned query is malformed, repeated, or does not sign `host` (and `x-amz-date`).',
+  },
+  signature_credential_unknown: {
+    status: 401,
+    doc: 'The SigV4 access key id is unknown, or its credential scope (region, service, date) does not match.',
+  },
+  signature_invalid: {
+    status: 401,
+    doc: 'The SigV4 signature (or payload hash) does not match the request.',
+  },
+  signature_expired: {
+    status: 401,
+    doc: '`X-Amz-Date` is outside the clock skew, or a presigned URL is past `X-Amz-Expires`.',
+  },
+  signature_replayed: { status: 401, doc: 'This SigV4 signature was already accepted once (replay guard).' },
+  client_cert_required: {
+    status: 401,
+    doc: "The operation requires a client certificate (`mutualTLS`) and none verified against the listener's client CA was presented.",
+  },
+  authorizer_denied: {
+    status: 401,
+    doc: 'The external authorizer denied the request, or its cached policy does not cover this operation.',
+  },
+  authorizer_unavailable: {
+    status: 503,
+    doc: 'The external authorizer timed out, failed or answered something unreadable: the request is denied (fail closed).',
+  },
+  insufficient_scope: {
+    status: 403,
+    doc: 'The credential is valid but lacks a scope the operation requires.',
+  },
+  auth_locked_out: {
+    status: 429,
+    doc: 'Too many failed authentications from this client IP or for this credential: locked out for `authn.bruteForce.lockout` (`Retry-After` says how long).',
   },
   route_not_found: {
     status: 404,

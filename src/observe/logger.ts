@@ -89,3 +89,13 @@ export function reportInternalError(err: unknown, requestId: string, where: stri
   if (processLog) processLog.error({ err: text, reqId: requestId, where }, 'internal error');
   else process.stderr.write(`internal error in ${where} (request ${requestId}): ${text}\n`);
 }
+
+/**
+ * A dependency of the gateway failed in the background (a JWKS refresh, a key store re-read):
+ * not a bug, but the operator must know, as requests may be refused because of it.
+ */
+export function reportDependencyError(err: unknown, what: string): void {
+  const text = err instanceof Error ? err.message : String(err);
+  if (processLog) processLog.warn({ err: text, what }, 'dependency failure');
+  else process.stderr.write(`dependency failure: ${what}: ${text}\n`);
+}

@@ -8,7 +8,8 @@ import { compileGateway } from '../config/compile.ts';
 import type { Gateway } from '../config/gateway.ts';
 import { RampartError } from '../core/errors.ts';
 import { flushLogs, type Logger } from '../observe/logger.ts';
-import { createListener, type GatewayHolder } from './listener.ts';
+import { MemoryStore } from '../store/memory.ts';
+import { createListener, type GatewayHolder, secureContextOptions } from './listener.ts';
 
 export interface ReloadResult {
   readonly ok: boolean;
@@ -38,8 +39,16 @@ export async function startGateway(
   options: StartOptions = {},
 ): Promise<RunningGateway> {
   let draining = false;
-  const compile = () => compileGateway(configFile, { draining: () => draining });
-  const first = compile();
+  // One store for the process: replay guards and failure counts survive reloads.
+  const store = new MemoryStore();
+  const compile = () => compileGateway(configFile, { draining: () => draining, store });
+  let first: Gateway;
+  try {
+    first = compile();
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
   const holder: GatewayHolder = {
     current: first,
     inflight: new Map([[first, 0]]),
@@ -58,6 +67,7 @@ export async function startGateway(
   } catch (err) {
     for (const s of servers) s.close();
     await first.close();
+    await store.close();
     throw new RampartError('RAMPART_ERR_LISTEN', `cannot listen: ${(err as Error).message}`);
   }
   const urls = servers.map((s, i) => {
@@ -66,6 +76,7 @@ export async function startGateway(
     return `${first.listener.listeners[i]!.tls ? 'https' : 'http'}://${host}:${a.port}`;
   });
 
+  first.start();
   let watcher: Watcher | null = null;
   /** Watch what `gateway` was compiled from when its config asks for it; stop watching otherwise. */
   const syncWatcher = (gateway: Gateway): void => {
@@ -112,16 +123,19 @@ export async function startGateway(
       // Certificate rotation: the same paths with new contents apply to new handshakes.
       const tls = next.listener.listeners[i]!.tls;
       const before = old.listener.listeners[i]!.tls;
-      if (tls && before && (!tls.cert.equals(before.cert) || tls.key.reveal() !== before.key.reveal())) {
-        (server as unknown as TlsServer).setSecureContext({
-          cert: tls.cert,
-          key: tls.key.reveal(),
-          minVersion: tls.minVersion,
-        });
+      if (
+        tls &&
+        before &&
+        (!tls.cert.equals(before.cert) ||
+          tls.key.reveal() !== before.key.reveal() ||
+          !(tls.clientAuth?.ca ?? Buffer.alloc(0)).equals(before.clientAuth?.ca ?? Buffer.alloc(0)))
+      ) {
+        (server as unknown as TlsServer).setSecureContext(secureContextOptions(tls));
         log.info({ listener: urls[i] }, 'TLS certificate reloaded');
       }
     });
     if (!options.fixedLogLevel) log.level = next.config.log.level;
+    next.start();
     holder.inflight.set(next, 0);
     holder.current = next;
     if ((holder.inflight.get(old) ?? 0) === 0) holder.onIdle(old);
@@ -165,6 +179,7 @@ export async function startGateway(
         }),
       ]);
       clearTimeout(timer);
+      await store.close();
       await flushLogs();
     },
   };

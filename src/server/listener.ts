@@ -20,7 +20,33 @@ import { canonicalIp } from '../stages/client/engine/ip.ts';
 export interface ListenerSpec {
   readonly host: string;
   readonly port: number;
-  readonly tls?: { readonly cert: Buffer; readonly key: Secret; readonly minVersion: 'TLSv1.2' | 'TLSv1.3' };
+  readonly tls?: ListenerTls;
+}
+
+export interface ListenerTls {
+  readonly cert: Buffer;
+  readonly key: Secret;
+  readonly minVersion: 'TLSv1.2' | 'TLSv1.3';
+  /** Mutual TLS: client certificates must chain to `ca`; `require` fails the handshake without one. */
+  readonly clientAuth?: { readonly ca: Buffer; readonly mode: 'require' | 'optional' };
+}
+
+/** TLS options of a listener (also used to rotate them on reload). */
+export function secureContextOptions(tls: ListenerTls) {
+  return {
+    cert: tls.cert,
+    key: tls.key.reveal(),
+    minVersion: tls.minVersion,
+    ...(tls.clientAuth
+      ? {
+          ca: tls.clientAuth.ca,
+          requestCert: true,
+          // `optional` lets a handshake without a valid certificate through; `authn` then refuses
+          // it where `mutualTLS` is required (ctx.clientCertificate() is null for it).
+          rejectUnauthorized: tls.clientAuth.mode === 'require',
+        }
+      : {}),
+  };
 }
 
 /** Listener settings in runtime units (bytes, milliseconds). */
@@ -69,10 +95,7 @@ export function createListener(spec: ListenerSpec, runtime: ListenerRuntime, hol
   };
   const handler = (req: IncomingMessage, res: ServerResponse) => handle(req, res, holder, scheme);
   const server = spec.tls
-    ? createHttpsServer(
-        { ...options, cert: spec.tls.cert, key: spec.tls.key.reveal(), minVersion: spec.tls.minVersion },
-        handler,
-      )
+    ? createHttpsServer({ ...options, ...secureContextOptions(spec.tls) }, handler)
     : createHttpServer(options, handler);
   // node drops headers past maxHeadersCount silently; admit one more so the listener stage sees it and answers 431.
   server.maxHeadersCount = runtime.limits.maxHeaderCount + 1;

@@ -87,9 +87,10 @@ apis: { t: { openapi: openapi.yaml, upstream: backend } }
     const critical = gateway.findings.filter((f) => f.id === 'security-not-enforceable');
     assert.deepEqual(
       critical.map((f) => f.severity),
-      ['critical', 'critical'],
+      ['critical', 'critical', 'critical'],
     );
-    assert.match(critical[0]!.message, /getPrivate.*bearer/);
-    assert.match(critical[1]!.message, /getEither.*bearer or key/);
+    assert.match(critical[0]!.message, /getPrivate.*requires bearer, which authn.schemes does not configure/);
+    assert.match(critical[1]!.message, /getEither.*requires bearer, key,/);
+    assert.match(critical[2]!.message, /getOptional.*requires bearer,/);
   });
 });

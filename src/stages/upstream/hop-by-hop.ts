@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
+import type { UpstreamHeaderEdits } from '../../core/context.ts';
 
 /**
  * Hop-by-hop headers (RFC 9110 §7.6.1, plus the legacy ones proxies still meet) never cross
@@ -71,16 +72,26 @@ function isUnderscoreAlias(name: string): boolean {
   return HOP_BY_HOP.has(dashed) || GATEWAY_OWNED.has(dashed);
 }
 
-/** Copy request headers for the upstream, dropping hop-by-hop and gateway-owned ones. */
-export function forwardRequestHeaders(headers: IncomingHttpHeaders): Record<string, string | string[]> {
+/**
+ * Copy request headers for the upstream, dropping hop-by-hop and gateway-owned ones, and the
+ * identity headers `edits` strips (in `-` or `_` spelling), then adding the ones it sets.
+ */
+export function forwardRequestHeaders(
+  headers: IncomingHttpHeaders,
+  edits: UpstreamHeaderEdits | null = null,
+): Record<string, string | string[]> {
   const named = connectionTokens(headers.connection);
+  const strip = edits?.strip;
   const out: Record<string, string | string[]> = {};
   for (const name in headers) {
     if (HOP_BY_HOP.has(name) || GATEWAY_OWNED.has(name) || named?.has(name) || isUnderscoreAlias(name))
       continue;
+    if (strip !== undefined && (strip.has(name) || (name.includes('_') && strip.has(name.replaceAll('_', '-')))))
+      continue;
     const value = headers[name];
     if (value !== undefined) out[name] = value;
   }
+  if (edits !== null) for (const name in edits.set) out[name] = edits.set[name]!;
   return out;
 }
 

@@ -1,0 +1,99 @@
+import type { StateStore } from '../../store/store.ts';
+
+export interface BruteForceOptions {
+  readonly windowMs: number;
+  readonly delayAfter: number;
+  readonly delayMs: number;
+  readonly maxDelayMs: number;
+  readonly lockoutAfter: number;
+  readonly lockoutMs: number;
+}
+
+/** What one failure led to. */
+export interface FailureOutcome {
+  /** Hold the 401 this long before answering (progressive delay). */
+  readonly delayMs: number;
+  /** This failure locked the client or credential out (a security event). */
+  readonly lockedOut: boolean;
+  readonly failures: number;
+}
+
+/**
+ * Counts failed authentications per client IP and per credential id in the state store, so
+ * every gateway instance sharing a Redis store sees the same counts. Past `delayAfter`
+ * failures each further 401 is delayed (doubling, capped); at `lockoutAfter` the IP or the
+ * credential is locked out for `lockoutMs`. A success clears the counts.
+ */
+export class BruteForceGuard {
+  readonly #store: StateStore;
+  readonly #o: BruteForceOptions;
+
+  constructor(store: StateStore, options: BruteForceOptions) {
+    this.#store = store;
+    this.#o = options;
+  }
+
+  get options(): BruteForceOptions {
+    return this.#o;
+  }
+
+  /** Milliseconds left of a lockout of this IP or credential (0: not locked out). */
+  async lockedFor(ip: string, credentialId: string | null): Promise<number> {
+    if (credentialId === null) return this.#store.ttl(lockKey('ip', ip));
+    const [a, b] = await Promise.all([
+      this.#store.ttl(lockKey('ip', ip)),
+      this.#store.ttl(lockKey('cred', credentialId)),
+    ]);
+    return Math.max(a, b);
+  }
+
+  /** Count a failure for the IP (and the credential, when one was named). */
+  async fail(ip: string, credentialId: string | null): Promise<FailureOutcome> {
+    const o = this.#o;
+    const counts = await Promise.all([
+      this.#store.increment(countKey('ip', ip), o.windowMs),
+      credentialId === null ? 0 : this.#store.increment(countKey('cred', credentialId), o.windowMs),
+    ]);
+    const [ipCount, credCount] = counts;
+    let lockedOut = false;
+    if (ipCount === o.lockoutAfter) {
+      await this.#store.set(lockKey('ip', ip), o.lockoutMs);
+      lockedOut = true;
+    }
+    if (credentialId !== null && credCount === o.lockoutAfter) {
+      await this.#store.set(lockKey('cred', credentialId), o.lockoutMs);
+      lockedOut = true;
+    }
+    const failures = Math.max(ipCount, credCount);
+    return { delayMs: this.delayFor(failures), lockedOut, failures };
+  }
+
+  /** A verified credential: its failures (and the IP's) are forgiven. */
+  async succeed(ip: string, credentialId: string | null): Promise<void> {
+    const keys = [countKey('ip', ip)];
+    if (credentialId !== null) keys.push(countKey('cred', credentialId));
+    await this.#store.delete(...keys);
+  }
+
+  /** Whether this IP has failures on record (so a success must clear them). */
+  async failures(ip: string): Promise<number> {
+    return this.#store.count(countKey('ip', ip));
+  }
+
+  delayFor(failures: number): number {
+    const o = this.#o;
+    if (failures <= o.delayAfter) return 0;
+    const doublings = Math.min(failures - o.delayAfter - 1, 30);
+    return Math.min(o.delayMs * 2 ** doublings, o.maxDelayMs);
+  }
+}
+
+// Credential ids are client-chosen strings: hashing is not needed for safety (keys are opaque to
+// the store), but they are capped so a huge one cannot bloat the store.
+function countKey(kind: 'ip' | 'cred', id: string): string {
+  return `authn:fail:${kind}:${id.slice(0, 256)}`;
+}
+
+function lockKey(kind: 'ip' | 'cred', id: string): string {
+  return `authn:lock:${kind}:${id.slice(0, 256)}`;
+}
