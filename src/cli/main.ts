@@ -5,9 +5,10 @@ import { VERSION } from '../version.ts';
 import { type Command, EXIT, parseCommandArgs } from './args.ts';
 import { checkCommand } from './check.ts';
 import { explainCommand } from './explain.ts';
+import { keysCommand } from './keys.ts';
 import { startCommand } from './start.ts';
 
-const COMMANDS: readonly Command[] = [startCommand, checkCommand, explainCommand];
+const COMMANDS: readonly Command[] = [startCommand, checkCommand, explainCommand, keysCommand];
 
 function usage(): string {
   const lines = COMMANDS.map((c) => `  ${c.name.padEnd(9)} ${c.summary}`);

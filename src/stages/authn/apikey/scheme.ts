@@ -1,7 +1,6 @@
 import { resolve } from 'node:path';
 import type { Static } from '@sinclair/typebox';
 import { resolveSecret, type Secret } from '../../../config/secrets.ts';
-import { parseDuration } from '../../../config/units.ts';
 import type { YamlSource } from '../../../config/yaml-source.ts';
 import type { Principal, RequestContext } from '../../../core/context.ts';
 import { configError } from '../../../core/errors.ts';
@@ -39,7 +38,9 @@ export function openKeyStore(settings: KeyStoreSettings, dir: string, source: Ya
   const file = resolve(dir, settings.file);
   let watcher: KeyStoreWatcher;
   try {
+    // A store that does not exist yet is empty (no key verifies) until `rampart keys create` writes it.
     watcher = new KeyStoreWatcher(file, {
+      allowMissing: true,
       onError: (err: unknown) =>
         reportDependencyError(err, `key store ${file} (API keys are refused until it reads again)`),
     });
@@ -50,7 +51,6 @@ export function openKeyStore(settings: KeyStoreSettings, dir: string, source: Ya
       message: (err as Error).message,
     });
   }
-  void parseDuration(settings.rotationOverlap);
   return {
     watcher,
     pepper,

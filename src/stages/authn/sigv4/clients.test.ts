@@ -305,7 +305,8 @@ function curl(path: string, ...args: string[]): Promise<Captured> {
 }
 
 describe('curl --aws-sigv4', {
-  skip: curlHasSigV4 ? false : 'curl with --aws-sigv4 (7.75+) not found',
+  // CI installs curl (.ci/run): there a missing or old curl fails these tests instead of skipping them.
+  skip: curlHasSigV4 || process.env.CI === 'true' ? false : 'curl with --aws-sigv4 (7.75+) not found',
 }, () => {
   it('GET with a canonical path and sorted query', async () => {
     const c = await curl('/items/a-1?a=1&b=two%20words');
