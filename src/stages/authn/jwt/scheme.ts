@@ -148,7 +148,7 @@ export function bearerToken(rawHeaders: readonly string[]): string | null | fals
   }
   if (value === undefined) return null;
   if (value.toLowerCase() === 'bearer') return false; // the HTTP parser trims `Bearer   ` to `Bearer`
-  if (value.length < 7 || value.slice(0, 7).toLowerCase() !== 'bearer ') return null;
+  if (!/^bearer[ \t]/i.test(value)) return null; // a tab too: an upstream splitting on whitespace reads a token there
   const token = value.slice(7).trim();
   return token === '' ? false : token;
 }
