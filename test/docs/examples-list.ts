@@ -24,7 +24,7 @@ export function exampleConfigs(): string[] {
 
 /**
  * What an example needs that the repo must not hold (secrets, keys), from the `## Needs` list
- * of its README: `env:NAME` items and `file:PATH` items.
+ * of its README: `- env:NAME` and `- file:PATH` items.
  */
 export function exampleNeeds(config: string): { env: string[]; files: string[] } {
   const readme = join(dirname(config), 'README.md');
@@ -34,7 +34,7 @@ export function exampleNeeds(config: string): { env: string[]; files: string[] }
     readFileSync(readme, 'utf8')
       .split(/^## Needs\s*$/m)[1]
       ?.split(/^## /m)[0] ?? '';
-  for (const [, kind, value] of section.matchAll(/^[-*]\s+`(env|file):([^`]+)`/gm)) {
+  for (const [, kind, value] of section.matchAll(/^[-*]\s+`?(env|file):([^`\s]+)`?\s*$/gm)) {
     if (kind === 'env') out.env.push(value!);
     else out.files.push(value!);
   }

@@ -55,12 +55,14 @@ export class BruteForceGuard {
       credentialId === null ? 0 : this.#store.increment(countKey('cred', credentialId), o.windowMs),
     ]);
     const [ipCount, credCount] = counts;
+    // At the threshold and past it: a failure after a lockout expired locks again at once, for as
+    // long as the window still counts the earlier failures (a success clears them).
     let lockedOut = false;
-    if (ipCount === o.lockoutAfter) {
+    if (ipCount >= o.lockoutAfter) {
       await this.#store.set(lockKey('ip', ip), o.lockoutMs);
       lockedOut = true;
     }
-    if (credentialId !== null && credCount === o.lockoutAfter) {
+    if (credentialId !== null && credCount >= o.lockoutAfter) {
       await this.#store.set(lockKey('cred', credentialId), o.lockoutMs);
       lockedOut = true;
     }
@@ -75,9 +77,14 @@ export class BruteForceGuard {
     await this.#store.delete(...keys);
   }
 
-  /** Whether this IP has failures on record (so a success must clear them). */
-  async failures(ip: string): Promise<number> {
-    return this.#store.count(countKey('ip', ip));
+  /** Failures on record for this IP (and credential): a success must clear them. */
+  async failures(ip: string, credentialId: string | null = null): Promise<number> {
+    if (credentialId === null) return this.#store.count(countKey('ip', ip));
+    const [a, b] = await Promise.all([
+      this.#store.count(countKey('ip', ip)),
+      this.#store.count(countKey('cred', credentialId)),
+    ]);
+    return a + b;
   }
 
   delayFor(failures: number): number {

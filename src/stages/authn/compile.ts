@@ -117,7 +117,11 @@ export class AuthnCompiler {
           : `${what} declares no security requirement: refused (401) until it declares one (or \`security: [{}]\` for anonymous access)`,
         location: op.location,
       });
-      return api.authn.allowAnonymous ? [this.#transform] : [createUndeclaredStage(api.authn.mode)];
+      // The identity headers are stripped in both cases: in shadow mode the undeclared stage lets
+      // the request through, and a client's `x-principal-id` must not ride along with it.
+      return api.authn.allowAnonymous
+        ? [this.#transform]
+        : [createUndeclaredStage(api.authn.mode), this.#transform];
     }
     const login = this.#guard
       ? this.#config.bruteForce.loginOperations.find(

@@ -94,15 +94,21 @@ export function createAuthnStage(options: AuthnStageOptions): Stage {
           );
       }
       const result = await evaluate(ctx, requirements, operation);
-      if (result.ok) {
-        if (guard !== null) {
-          const credentialId = ctx.credentialId;
-          if (credentialId !== null && loginField === null) {
-            const locked = await guard.lockedFor(ip, credentialId);
-            if (locked > 0) return lockedOut(locked, `credential ${credentialId} locked out`);
-          }
-          if ((await guard.failures(ip)) > 0) await guard.succeed(ip, credentialId);
+      if (guard !== null && loginField === null) {
+        // A locked-out credential is refused alike whether this guess was right or wrong:
+        // answering a right guess differently would tell the guesser it was right.
+        const credentialId = result.ok
+          ? ctx.credentialId
+          : (result.failure?.credentialId ?? ctx.credentialId);
+        if (credentialId !== null) {
+          const locked = await guard.lockedFor(ip, credentialId);
+          if (locked > 0) return lockedOut(locked, `credential ${credentialId} locked out`);
         }
+      }
+      if (result.ok) {
+        const credentialId = ctx.credentialId;
+        if (guard !== null && (await guard.failures(ip, credentialId)) > 0)
+          await guard.succeed(ip, credentialId);
         ctx.principal = result.principal;
         return CONTINUE;
       }
@@ -115,7 +121,13 @@ export function createAuthnStage(options: AuthnStageOptions): Stage {
       }
       const failure = result.failure;
       if (failure.reason === 'insufficient_scope') {
-        return reply(403, 'insufficient_scope', { detail: failure.detail });
+        return reply(403, 'insufficient_scope', {
+          detail: failure.detail,
+          // RFC 6750 §3.1: the client learns it needs more scope, not which.
+          headers: challenge.includes('Bearer')
+            ? { 'www-authenticate': 'Bearer error="insufficient_scope"' }
+            : undefined,
+        });
       }
       const refusal = reply(REASONS[failure.reason].status || 401, failure.reason, {
         detail: failure.detail,
@@ -128,7 +140,7 @@ export function createAuthnStage(options: AuthnStageOptions): Stage {
         // The gateway's own trouble is not the client's failure: it must not lock anyone out.
         return refusal;
       }
-      return countFailure(guard, ctx, ip, failure.credentialId ?? ctx.credentialId, refusal);
+      return countFailure(guard, ctx, ip, failure.credentialId ?? ctx.credentialId, refusal, options.mode);
     },
   };
   if (loginField !== null && guard !== null) {
@@ -168,6 +180,7 @@ async function countFailure(
   ip: string,
   credentialId: string | null,
   refusal: Reply,
+  mode: StageMode,
 ): Promise<Reply> {
   const counted = await guard.fail(ip, credentialId);
   if (counted.lockedOut) {
@@ -176,7 +189,8 @@ async function countFailure(
       headers: refusal.headers,
     });
   }
-  if (counted.delayMs > 0 && !ctx.aborted) await sleep(counted.delayMs);
+  // Shadow mode rehearses: it records the failure but must not slow live traffic down.
+  if (counted.delayMs > 0 && mode === 'enforce' && !ctx.aborted) await sleep(counted.delayMs);
   return refusal;
 }
 

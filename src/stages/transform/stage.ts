@@ -25,8 +25,10 @@ export function createIdentityHeadersStage(options: IdentityHeaderOptions): Stag
     summary: `identity headers: strip ${[...strip].join(', ')}; inject ${inject.map(([n, f]) => `${n}=${f}`).join(', ') || 'none'}`,
     request(ctx: RequestContext): Outcome {
       const principal = ctx.principal;
+      const consumed = ctx.consumedHeaders;
+      const stripped = consumed === null ? strip : new Set([...strip, ...consumed]);
       if (principal === null) {
-        ctx.upstreamHeaders = anonymous;
+        ctx.upstreamHeaders = consumed === null ? anonymous : { strip: stripped, set: anonymous.set };
         return CONTINUE;
       }
       const set: Record<string, string> = {};
@@ -34,7 +36,7 @@ export function createIdentityHeadersStage(options: IdentityHeaderOptions): Stag
         const value = principalField(principal, field);
         if (value !== undefined) set[name] = value;
       }
-      ctx.upstreamHeaders = { strip, set };
+      ctx.upstreamHeaders = { strip: stripped, set };
       return CONTINUE;
     },
   };

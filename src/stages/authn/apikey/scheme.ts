@@ -71,7 +71,9 @@ interface KeyLocation {
  * and keyed hash in constant time.
  */
 export function createApiKeyVerifier(scheme: string, where: KeyLocation, store: KeyStoreHandle): Verifier {
-  const name = (where.name ?? '').toLowerCase();
+  // Header names are case-insensitive; query parameter and cookie names are not.
+  const location = where.in ?? 'header';
+  const name = location === 'header' ? (where.name ?? '').toLowerCase() : (where.name ?? '');
   const read = keyReader(where.in ?? 'header', name);
   return {
     scheme,
@@ -85,6 +87,8 @@ export function createApiKeyVerifier(scheme: string, where: KeyLocation, store: 
       if (verdict.credentialId !== undefined) ctx.credentialId = `key:${verdict.credentialId}`;
       if (!verdict.ok)
         return fail(verdict.reason, `${scheme}: ${verdict.detail}`, ctx.credentialId ?? undefined);
+      // The key is the gateway's to check, not the upstream's to see (or log): it is not passed on.
+      hide(ctx, location, name);
       const r = verdict.record;
       const principal: Principal = Object.freeze({
         id: r.owner,
@@ -115,7 +119,7 @@ function keyReader(location: string, name: string): (ctx: RequestContext) => str
       let found: string | null = null;
       for (const part of header.split(';')) {
         const eq = part.indexOf('=');
-        if (eq < 0 || part.slice(0, eq).trim().toLowerCase() !== name) continue;
+        if (eq < 0 || part.slice(0, eq).trim() !== name) continue;
         if (found !== null) return false;
         found = part.slice(eq + 1).trim();
       }
@@ -133,4 +137,25 @@ function keyReader(location: string, name: string): (ctx: RequestContext) => str
     }
     return found;
   };
+}
+
+function hide(ctx: RequestContext, location: string, name: string): void {
+  if (location === 'header') {
+    if (ctx.consumedHeaders === null) ctx.consumedHeaders = [name];
+    else ctx.consumedHeaders.push(name);
+  } else if (location === 'query') {
+    // Drop the parameter, keeping every other one exactly as sent.
+    ctx.query = ctx.query
+      .split('&')
+      .filter((pair) => {
+        const eq = pair.indexOf('=');
+        const key = eq < 0 ? pair : pair.slice(0, eq);
+        try {
+          return decodeURIComponent(key.replaceAll('+', ' ')) !== name;
+        } catch {
+          return true;
+        }
+      })
+      .join('&');
+  }
 }

@@ -42,6 +42,13 @@ export function createJwtScheme(
     });
   const hmac = config.algorithms.some((a) => a.startsWith('HS'));
   const discovery = config.discovery ?? (hmac || config.jwksUri ? undefined : openIdConnectUrl);
+  // (Mixed HS* and public-key algorithms are refused below as algorithm confusion.)
+  if (config.algorithms.every((a) => a.startsWith('HS')) && (config.jwksUri || config.discovery)) {
+    throw problem(
+      config.jwksUri ? 'jwksUri' : 'discovery',
+      'HS* algorithms verify with `secret`: a key set URL would be ignored; remove it, or use public-key algorithms',
+    );
+  }
   if (config.jwksUri && config.discovery) {
     throw problem('jwksUri', 'set `jwksUri` or `discovery`, not both');
   }

@@ -69,16 +69,26 @@ export function createSigV4Verifier(
   const maxPresignedExpirySec = Math.floor(parseDuration(config.maxPresignedExpiry) / 1000);
   const keyStore = sc.keyStore;
 
-  const lookup = (accessKeyId: string, nowMs: number): Credential | null => {
+  /** The credential, null when unknown, or 'unavailable' when the key store cannot answer. */
+  const lookup = (accessKeyId: string, nowMs: number): Credential | null | 'unavailable' => {
     const configured = credentials.get(accessKeyId);
     if (configured) return configured;
-    const store = keyStore?.watcher.current();
+    if (keyStore === null) return null;
+    const store = keyStore.watcher.current();
+    if (store === null) return 'unavailable';
     const record = store?.get(accessKeyId);
     if (record?.kind !== 'sigv4') return null;
     const status = keyStatus(record, nowMs);
     if (status === 'revoked' || status === 'expired') return null;
+    let secret: string;
+    try {
+      secret = unsealSigV4Secret(record, keyStore.pepper.reveal());
+    } catch {
+      // A record that does not decrypt (another pepper, a tampered file) is the store's fault.
+      return 'unavailable';
+    }
     return {
-      secret: unsealSigV4Secret(record, keyStore!.pepper.reveal()),
+      secret,
       principal: record.owner,
       scopes: record.scopes,
       plan: record.plan,
@@ -100,6 +110,13 @@ export function createSigV4Verifier(
       ctx.credentialId = credentialId;
       const now = Date.now();
       const credential = lookup(auth.accessKeyId, now);
+      if (credential === 'unavailable') {
+        return fail(
+          'key_store_unavailable',
+          `${scheme}: the key store cannot answer for ${auth.accessKeyId}`,
+          credentialId,
+        );
+      }
       if (credential === null) {
         return fail(
           'signature_credential_unknown',
@@ -163,6 +180,9 @@ export function createSigV4Verifier(
           return fail('signature_replayed', `${scheme}: signature already used`, credentialId);
         }
       }
+      // The signature is the gateway's to check: the upstream gets neither it nor the session token.
+      ctx.consumedHeaders = [...(ctx.consumedHeaders ?? []), 'authorization', 'x-amz-security-token'];
+      if (auth.presigned) ctx.query = withoutPresignParams(ctx.query);
       const principal: Principal = Object.freeze({
         id: credential.principal,
         kind: 'sigv4',
@@ -179,4 +199,25 @@ function sameText(a: string, b: string): boolean {
   const x = createHash('sha256').update(a).digest();
   const y = createHash('sha256').update(b).digest();
   return timingSafeEqual(x, y);
+}
+
+const PRESIGN_PARAMS = new Set([
+  'X-Amz-Algorithm',
+  'X-Amz-Credential',
+  'X-Amz-Date',
+  'X-Amz-Expires',
+  'X-Amz-SignedHeaders',
+  'X-Amz-Signature',
+  'X-Amz-Security-Token',
+]);
+
+/** The query without the presigning parameters, every other one kept exactly as sent. */
+function withoutPresignParams(query: string): string {
+  return query
+    .split('&')
+    .filter((pair) => {
+      const eq = pair.indexOf('=');
+      return !PRESIGN_PARAMS.has(eq < 0 ? pair : pair.slice(0, eq));
+    })
+    .join('&');
 }
