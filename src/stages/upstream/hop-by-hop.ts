@@ -86,7 +86,10 @@ export function forwardRequestHeaders(
   for (const name in headers) {
     if (HOP_BY_HOP.has(name) || GATEWAY_OWNED.has(name) || named?.has(name) || isUnderscoreAlias(name))
       continue;
-    if (strip !== undefined && (strip.has(name) || (name.includes('_') && strip.has(name.replaceAll('_', '-')))))
+    if (
+      strip !== undefined &&
+      (strip.has(name) || (name.includes('_') && strip.has(name.replaceAll('_', '-'))))
+    )
       continue;
     const value = headers[name];
     if (value !== undefined) out[name] = value;
