@@ -19,7 +19,11 @@ export const STAGES = [
   { name: 'cors', does: "preflight answered from the API's CORS policy", replies: [204, 403] },
   { name: 'edge-limit', does: 'cheap per-IP / global rate limits', replies: [429] },
   { name: 'waf', does: 'request inspection (headers, query, cookies, body)', replies: [403] },
-  { name: 'authn', does: "the operation's security requirements → principal", replies: [401] },
+  {
+    name: 'authn',
+    does: "the operation's security requirements → principal",
+    replies: [401, 403, 413, 429, 503],
+  },
   { name: 'authz', does: 'scopes, resource policies, Cedar policies', replies: [403] },
   { name: 'quota', does: 'per-principal / per-key / usage-plan limits and quotas', replies: [429] },
   { name: 'validate', does: 'request parameters and body against the OpenAPI schemas', replies: [400, 415] },
