@@ -31,7 +31,7 @@ describe('identity headers', () => {
 
   it('strips client-sent identity headers in any spelling and injects the verified ones', () => {
     const stage = createIdentityHeadersStage({ strip: ['x-user-id'], inject: { 'X-Principal-Id': 'id' } });
-    const ctx = { principal: PRINCIPAL, upstreamHeaders: null } as unknown as Parameters<
+    const ctx = { principal: PRINCIPAL, upstreamHeaders: null, consumedHeaders: null } as unknown as Parameters<
       NonNullable<typeof stage.request>
     >[0];
     stage.request!(ctx);
@@ -50,7 +50,7 @@ describe('identity headers', () => {
 
   it('strips identity headers for anonymous requests too, injecting nothing', () => {
     const stage = createIdentityHeadersStage({ strip: [], inject: { 'x-principal-id': 'id' } });
-    const ctx = { principal: null, upstreamHeaders: null } as unknown as Parameters<
+    const ctx = { principal: null, upstreamHeaders: null, consumedHeaders: null } as unknown as Parameters<
       NonNullable<typeof stage.request>
     >[0];
     stage.request!(ctx);
