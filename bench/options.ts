@@ -57,8 +57,15 @@ const SPEC = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-/** Flags win over env vars, which win over the defaults (or the `--quick` defaults). */
-export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptions {
+/**
+ * Flags win over env vars, which win over the defaults (or the `--quick` defaults).
+ * `jsonDefault` is the results file when neither `--json` nor `BENCH_JSON` names one.
+ */
+export function parseOptions(
+  argv: string[],
+  env: NodeJS.ProcessEnv,
+  jsonDefault = join(tmpdir(), 'rampart-bench', 'latest.json'),
+): BenchOptions {
   const { values } = parseArgs({ args: argv, options: SPEC, strict: true, allowPositionals: false });
   const quick = values.quick === true || env.BENCH_QUICK === '1';
   const pick = (flag: string | undefined, name: string): string | undefined => flag ?? env[name];
@@ -69,7 +76,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptio
     rounds: integer('rounds', pick(values.rounds, 'BENCH_ROUNDS'), quick ? 1 : 3),
     semiSpace: nonNegative('semi-space', pick(values['semi-space'], 'BENCH_SEMI_SPACE'), 16),
     accessLog: pick(values['access-log'], 'BENCH_ACCESS_LOG') ?? null,
-    jsonOut: pick(values.json, 'BENCH_JSON') ?? join(tmpdir(), 'rampart-bench', 'latest.json'),
+    jsonOut: pick(values.json, 'BENCH_JSON') ?? jsonDefault,
     profileDir: pick(values.profile, 'BENCH_PROFILE') ?? null,
     help: values.help === true,
   };

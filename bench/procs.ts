@@ -28,6 +28,8 @@ export interface SpawnSpec {
   readonly ready: 'ipc' | 'rampart-log';
   /** Preload bench/orphan-guard.ts (servers; the load generator watches its channel itself). */
   readonly guard?: boolean;
+  /** Extra environment variables for this child only (on top of the bench's own). */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -46,7 +48,11 @@ export function startChild(spec: SpawnSpec): Promise<Child> {
       spec.script,
       ...(spec.args ?? []),
     ],
-    { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe', 'ipc'] },
+    {
+      cwd: ROOT,
+      env: spec.env === undefined ? process.env : { ...process.env, ...spec.env },
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+    },
   );
   const tail: string[] = [];
   let partial = '';

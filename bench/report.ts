@@ -97,11 +97,12 @@ export function verdict(baseline: Summary, rampart: Summary): Verdict {
   };
 }
 
-const int = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
-const ms = (v: number) => v.toFixed(2);
-const ratio = (v: number) => `${v.toFixed(2)}×`;
+export const int = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
+export const ms = (v: number) => v.toFixed(2);
+export const ratio = (v: number) => `${v.toFixed(2)}×`;
 
-function row(cells: readonly string[], widths: readonly number[]): string {
+/** One table line: the first cell left-aligned, the others right-aligned to `widths`. */
+export function row(cells: readonly string[], widths: readonly number[]): string {
   return cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
 }
 

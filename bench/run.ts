@@ -72,16 +72,19 @@ function countLines(file: string): number {
   return n;
 }
 
-interface Bench {
+export interface Bench {
   readonly options: BenchOptions;
   readonly load: LoadDriver;
-  readonly servers: Record<TargetName, Child>;
+  /** The servers this bench measures (bench/authn.ts measures Rampart alone). */
+  readonly servers: Partial<Record<TargetName, Child>>;
   /** The access log file when the bench owns it (counted and emptied after each run). */
   readonly ownedAccessLog: string | null;
 }
 
-async function measure(bench: Bench, scenario: Scenario, target: TargetName, seconds: number) {
+/** One load run against one target, with the server's CPU time per 2xx response. */
+export async function measure(bench: Bench, scenario: Scenario, target: TargetName, seconds: number) {
   const server = bench.servers[target];
+  if (server === undefined) throw new Error(`no ${target} server in this bench`);
   const cpuBefore = cpuMicros(server.proc.pid);
   const result = await bench.load.run({
     type: 'run',
@@ -105,7 +108,7 @@ async function measure(bench: Bench, scenario: Scenario, target: TargetName, sec
   return { result, cpuPerRequest, accessLogLines };
 }
 
-function progress(text: string): void {
+export function progress(text: string): void {
   process.stderr.write(`${text}\n`);
 }
 
@@ -125,58 +128,108 @@ async function runRounds(bench: Bench): Promise<RunRecord[]> {
       // Alternate which proxy goes first, so drift on a shared machine hits both alike.
       const order: TargetName[] =
         round % 2 === 1 ? ['upstream', 'baseline', 'rampart'] : ['upstream', 'rampart', 'baseline'];
-      for (const target of order) {
-        const { result, cpuPerRequest, accessLogLines } = await measure(
-          bench,
-          scenario,
-          target,
-          options.duration,
-        );
-        const record: RunRecord = {
-          round,
-          scenario: scenario.name,
-          target,
-          rps: result.rps,
-          p50: result.latency.p50,
-          p90: result.latency.p90,
-          p99: result.latency.p99,
-          p999: result.latency.p999,
-          max: result.latency.max,
-          ok: result.ok,
-          non2xx: result.non2xx,
-          errors: result.errors,
-          timeouts: result.timeouts,
-          seconds: result.seconds,
-          cpuPerRequest,
-          ...(accessLogLines === undefined ? {} : { accessLogLines }),
-        };
-        records.push(record);
-        const bad = record.non2xx + record.errors + record.timeouts;
-        progress(
-          `round ${round}/${options.rounds}  ${scenario.name.padEnd(24)} ${TARGET_LABELS[target].padEnd(15)}` +
-            `${Math.round(record.rps).toString().padStart(7)} req/s  p50 ${record.p50.toFixed(2)}  p99 ${record.p99.toFixed(2)} ms` +
-            (bad > 0
-              ? `  (!) ${record.non2xx} non-2xx, ${record.errors} errors, ${record.timeouts} timeouts`
-              : ''),
-        );
-        if (accessLogLines !== undefined && accessLogLines < record.ok + record.non2xx) {
-          progress(`  (!) access log has ${accessLogLines} lines for ${record.ok + record.non2xx} responses`);
-        }
-      }
+      for (const target of order) records.push(await measureRecord(bench, round, scenario, target));
     }
   }
   return records;
 }
 
-function header(options: BenchOptions, proxyFlags: readonly string[], accessLog: string): string {
+/** One measured run of a round: the record, and a progress line on stderr. */
+export async function measureRecord(
+  bench: Bench,
+  round: number,
+  scenario: Scenario,
+  target: TargetName,
+): Promise<RunRecord> {
+  const { options } = bench;
+  const { result, cpuPerRequest, accessLogLines } = await measure(bench, scenario, target, options.duration);
+  const record: RunRecord = {
+    round,
+    scenario: scenario.name,
+    target,
+    rps: result.rps,
+    p50: result.latency.p50,
+    p90: result.latency.p90,
+    p99: result.latency.p99,
+    p999: result.latency.p999,
+    max: result.latency.max,
+    ok: result.ok,
+    non2xx: result.non2xx,
+    errors: result.errors,
+    timeouts: result.timeouts,
+    seconds: result.seconds,
+    cpuPerRequest,
+    ...(accessLogLines === undefined ? {} : { accessLogLines }),
+  };
+  const bad = record.non2xx + record.errors + record.timeouts;
+  progress(
+    `round ${round}/${options.rounds}  ${scenario.name.padEnd(24)} ${TARGET_LABELS[target].padEnd(15)}` +
+      `${Math.round(record.rps).toString().padStart(7)} req/s  p50 ${record.p50.toFixed(2)}  p99 ${record.p99.toFixed(2)} ms` +
+      (bad > 0 ? `  (!) ${record.non2xx} non-2xx, ${record.errors} errors, ${record.timeouts} timeouts` : ''),
+  );
+  if (accessLogLines !== undefined && accessLogLines < record.ok + record.non2xx) {
+    progress(`  (!) access log has ${accessLogLines} lines for ${record.ok + record.non2xx} responses`);
+  }
+  return record;
+}
+
+/** The node flags every measured proxy runs with (`--semi-space`). */
+export function semiSpaceFlags(options: BenchOptions): string[] {
+  return options.semiSpace > 0 ? [`--max-semi-space-size=${options.semiSpace}`] : [];
+}
+
+/** `--cpu-prof` flags writing `<name>.cpuprofile` into `--profile <dir>`, or none. */
+export function cpuProfileFlags(options: BenchOptions, name: string): string[] {
+  return options.profileDir === null
+    ? []
+    : ['--cpu-prof', `--cpu-prof-dir=${resolve(options.profileDir)}`, `--cpu-prof-name=${name}.cpuprofile`];
+}
+
+/** `node v24.x  2 CPUs (model)  load avg a b c`: the machine line of a report header. */
+export function machine(): string {
   const cpu = cpus();
   const load = loadavg().map((l) => l.toFixed(2));
+  return `node ${process.version}  ${cpu.length} CPUs (${cpu[0]?.model.trim() ?? 'unknown'})  load avg ${load.join(' ')}`;
+}
+
+function header(options: BenchOptions, proxyFlags: readonly string[], accessLog: string): string {
   return [
-    `Rampart bench  ${new Date().toISOString()}  node ${process.version}  ${cpu.length} CPUs (${cpu[0]?.model.trim() ?? 'unknown'})  load avg ${load.join(' ')}`,
+    `Rampart bench  ${new Date().toISOString()}  ${machine()}`,
     `${options.connections} connections, ${options.rounds} round(s) × ${options.duration}s per target and scenario, ${options.warmup}s warm-up each; medians over rounds`,
     `Proxies (baseline and rampart alike) run with: ${proxyFlags.length ? proxyFlags.join(' ') : 'node defaults'}`,
     `Rampart passthrough: route + upstream + access log to ${accessLog}`,
   ].join('\n');
+}
+
+export interface Lifecycle {
+  /** Push each child as it starts: the load generator, the upstream, then the servers in front of it. */
+  readonly children: Child[];
+  /** Stop every child (servers first) and remove `work`; idempotent. */
+  stopAll(): Promise<void>;
+  /** Whether stopping has begun (a signal arrived, or the bench finished). */
+  stopped(): boolean;
+}
+
+/** The children of one bench run, stopped in order on completion, error, Ctrl-C or SIGTERM. */
+export function lifecycle(work: string): Lifecycle {
+  const children: Child[] = [];
+  let stopping: Promise<void> | null = null;
+  const stopAll = () => {
+    // Proxies first, then the upstream they hold connections to, then the generator.
+    stopping ??= Promise.all(children.slice(2).map((c) => c.stop()))
+      .then(() => Promise.all(children.slice(0, 2).map((c) => c.stop())))
+      .then(() => rmSync(work, { recursive: true, force: true }));
+    return stopping;
+  };
+  const onSignal = (signal: NodeJS.Signals, code: number) => {
+    process.on(signal, () => {
+      progress(`\n${signal}: stopping the bench processes`);
+      void stopAll().finally(() => process.exit(code));
+    });
+  };
+  onSignal('SIGINT', 130);
+  onSignal('SIGTERM', 143);
+  return { children, stopAll, stopped: () => stopping !== null };
 }
 
 async function main(): Promise<number> {
@@ -195,29 +248,10 @@ async function main(): Promise<number> {
   const work = mkdtempSync(join(tmpdir(), 'rampart-bench-'));
   const ownedAccessLog = options.accessLog === null ? join(work, 'access.log') : null;
   const accessLog = options.accessLog === null ? ownedAccessLog! : resolve(options.accessLog);
-  const proxyFlags = options.semiSpace > 0 ? [`--max-semi-space-size=${options.semiSpace}`] : [];
-  const profileFlags = (name: string) =>
-    options.profileDir === null
-      ? []
-      : ['--cpu-prof', `--cpu-prof-dir=${resolve(options.profileDir)}`, `--cpu-prof-name=${name}.cpuprofile`];
+  const proxyFlags = semiSpaceFlags(options);
+  const profileFlags = (name: string) => cpuProfileFlags(options, name);
 
-  const children: Child[] = [];
-  let stopping: Promise<void> | null = null;
-  const stopAll = () => {
-    // Proxies first, then the upstream they hold connections to, then the generator.
-    stopping ??= Promise.all(children.slice(2).map((c) => c.stop()))
-      .then(() => Promise.all(children.slice(0, 2).map((c) => c.stop())))
-      .then(() => rmSync(work, { recursive: true, force: true }));
-    return stopping;
-  };
-  const onSignal = (signal: NodeJS.Signals, code: number) => {
-    process.on(signal, () => {
-      progress(`\n${signal}: stopping the bench processes`);
-      void stopAll().finally(() => process.exit(code));
-    });
-  };
-  onSignal('SIGINT', 130);
-  onSignal('SIGTERM', 143);
+  const { children, stopAll, stopped } = lifecycle(work);
 
   try {
     const loadChild = await startChild({ name: 'load generator', script: 'bench/load.ts', ready: 'ipc' });
@@ -293,11 +327,14 @@ async function main(): Promise<number> {
     if (options.profileDir !== null) process.stdout.write(`CPU profiles: ${resolve(options.profileDir)}\n`);
     return 0;
   } catch (err) {
-    if (stopping === null) process.stderr.write(`bench failed: ${(err as Error).message}\n`);
+    if (!stopped()) process.stderr.write(`bench failed: ${(err as Error).message}\n`);
     return 1;
   } finally {
     await stopAll();
   }
 }
 
-process.exit(await main());
+// bench/authn.ts imports the pieces above: run only when this file is the entry point.
+if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  process.exit(await main());
+}

@@ -28,7 +28,7 @@ describe('upstream mutual TLS', () => {
       },
       (req, res) => {
         const peer = (req.socket as TLSSocket).getPeerCertificate();
-        seenClients.push(peer?.subject?.CN ?? null);
+        seenClients.push(peer?.subject?.CN === undefined ? null : String(peer.subject.CN));
         res.writeHead(200, { 'content-type': 'application/json' });
         res.end('{"ok":true}');
       },

@@ -31,9 +31,11 @@ describe('identity headers', () => {
 
   it('strips client-sent identity headers in any spelling and injects the verified ones', () => {
     const stage = createIdentityHeadersStage({ strip: ['x-user-id'], inject: { 'X-Principal-Id': 'id' } });
-    const ctx = { principal: PRINCIPAL, upstreamHeaders: null, consumedHeaders: null } as unknown as Parameters<
-      NonNullable<typeof stage.request>
-    >[0];
+    const ctx = {
+      principal: PRINCIPAL,
+      upstreamHeaders: null,
+      consumedHeaders: null,
+    } as unknown as Parameters<NonNullable<typeof stage.request>>[0];
     stage.request!(ctx);
     const out = forwardRequestHeaders(
       {
