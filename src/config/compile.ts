@@ -22,6 +22,7 @@ import { createUpstream, type Upstream } from '../stages/upstream/pool.ts';
 import { createProxyStage } from '../stages/upstream/proxy.ts';
 import { MemoryStore } from '../store/memory.ts';
 import type { StateStore } from '../store/store.ts';
+import { readReferenced } from './files.ts';
 import type { Finding, Gateway } from './gateway.ts';
 import type { ApiConfig, Config } from './schema.ts';
 import { resolveSecret } from './secrets.ts';
@@ -332,18 +333,6 @@ function cidrs(list: readonly string[], source: YamlSource, at: (string | number
   }
 }
 
-function readReferenced(path: string, source: YamlSource, at: (string | number)[]): Buffer {
-  try {
-    return readFileSync(path);
-  } catch (err) {
-    throw configError('RAMPART_ERR_CONFIG_FILE', {
-      location: source.locate(at),
-      field: fieldPath(at),
-      message: `cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
-    });
-  }
-}
-
 /** Errors inside a referenced document keep their own location; others point at the reference. */
 function withLocation<T>(load: () => T, source: YamlSource, at: (string | number)[]): T {
   try {
@@ -383,8 +372,7 @@ function checkOperationOverrides(
 
 /** API-key parameter names declared by the document's securitySchemes: always redacted in logs. */
 function collectApiKeyNames(doc: OpenApiDocument, into: { headers: Set<string>; query: Set<string> }): void {
-  const schemes = ((doc.document.components as Record<string, unknown> | undefined)?.securitySchemes ??
-    {}) as Record<string, { type?: string; in?: string; name?: string }>;
+  const schemes = doc.securitySchemes;
   for (const scheme of Object.values(schemes)) {
     if (scheme?.type !== 'apiKey' || typeof scheme.name !== 'string') continue;
     if (scheme.in === 'header') into.headers.add(scheme.name.toLowerCase());

@@ -98,7 +98,7 @@ export class RequestContext {
    */
   credentialId: string | null = null;
   upstreamHeaders: UpstreamHeaderEdits | null = null;
-  /** Request headers holding a credential the gateway consumed (an API key): never sent upstream. */
+  /** Request headers (lowercase) holding a credential the gateway consumed: the proxy never sends them upstream. */
   consumedHeaders: string[] | null = null;
   /** The pipeline in effect: the gateway's entry pipeline, then the matched operation's. */
   pipeline: Pipeline;

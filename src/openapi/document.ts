@@ -26,7 +26,19 @@ export interface OpenApiDocument {
   readonly version: '3.0' | '3.1';
   readonly document: Json;
   readonly operations: readonly OpenApiOperation[];
+  /** `components.securitySchemes` by name (empty when none), dereferenced. */
+  readonly securitySchemes: Readonly<Record<string, SecuritySchemeObject>>;
   readonly source: YamlSource;
+}
+
+/** The fields of an OpenAPI security scheme object that Rampart reads. */
+export interface SecuritySchemeObject {
+  readonly type?: string;
+  readonly scheme?: string;
+  readonly in?: string;
+  readonly name?: string;
+  readonly openIdConnectUrl?: string;
+  readonly 'x-amazon-apigateway-authtype'?: string;
 }
 
 const OPENAPI_LIMITS = { maxBytes: 16 * 1024 * 1024, maxAliases: 1000 };
@@ -47,7 +59,18 @@ export function loadOpenApi(file: string): OpenApiDocument {
   const v = version[1] === '0' ? '3.0' : '3.1';
   checkOpenApiSchema(source, v);
   const document = dereference(source);
-  return { file, version: v, document, operations: listOperations(source, document), source };
+  const securitySchemes = ((document.components as Json | undefined)?.securitySchemes ?? {}) as Record<
+    string,
+    SecuritySchemeObject
+  >;
+  return {
+    file,
+    version: v,
+    document,
+    operations: listOperations(source, document),
+    securitySchemes,
+    source,
+  };
 }
 
 function listOperations(source: YamlSource, document: Json): OpenApiOperation[] {

@@ -27,10 +27,10 @@ describe('BruteForceGuard', () => {
     const guard = new BruteForceGuard(store, OPTIONS);
     for (let i = 1; i < 5; i++) assert.equal((await guard.fail('203.0.113.9', null)).lockedOut, false);
     assert.equal((await guard.fail('203.0.113.9', null)).lockedOut, true);
-    assert.equal(await guard.lockedFor('203.0.113.9', null), 30_000);
-    assert.equal(await guard.lockedFor('203.0.113.10', null), 0, 'another IP is not locked out');
+    assert.equal(await guard.ipLockedFor('203.0.113.9'), 30_000);
+    assert.equal(await guard.ipLockedFor('203.0.113.10'), 0, 'another IP is not locked out');
     now += 30_000;
-    assert.equal(await guard.lockedFor('203.0.113.9', null), 0, 'the lockout expires');
+    assert.equal(await guard.ipLockedFor('203.0.113.9'), 0, 'the lockout expires');
     await store.close();
   });
 
@@ -40,8 +40,8 @@ describe('BruteForceGuard', () => {
     let locked = false;
     for (let i = 1; i <= 5; i++) locked = (await guard.fail(`198.51.100.${i}`, 'key:abc')).lockedOut;
     assert.equal(locked, true);
-    assert.ok((await guard.lockedFor('192.0.2.1', 'key:abc')) > 0);
-    assert.equal(await guard.lockedFor('192.0.2.1', 'key:other'), 0);
+    assert.ok((await guard.credentialLockedFor('key:abc')) > 0);
+    assert.equal(await guard.credentialLockedFor('key:other'), 0);
     await store.close();
   });
 

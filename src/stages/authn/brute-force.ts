@@ -37,14 +37,14 @@ export class BruteForceGuard {
     return this.#o;
   }
 
-  /** Milliseconds left of a lockout of this IP or credential (0: not locked out). */
-  async lockedFor(ip: string, credentialId: string | null): Promise<number> {
-    if (credentialId === null) return this.#store.ttl(lockKey('ip', ip));
-    const [a, b] = await Promise.all([
-      this.#store.ttl(lockKey('ip', ip)),
-      this.#store.ttl(lockKey('cred', credentialId)),
-    ]);
-    return Math.max(a, b);
+  /** Milliseconds left of a lockout of this client IP (0: not locked out). */
+  ipLockedFor(ip: string): Promise<number> {
+    return this.#store.ttl(lockKey('ip', ip));
+  }
+
+  /** Milliseconds left of a lockout of this credential id (0: not locked out). */
+  credentialLockedFor(credentialId: string): Promise<number> {
+    return this.#store.ttl(lockKey('cred', credentialId));
   }
 
   /** Count a failure for the IP (and the credential, when one was named). */

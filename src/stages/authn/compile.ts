@@ -1,3 +1,5 @@
+import { resolve } from 'node:path';
+import { readReferenced } from '../../config/files.ts';
 import type { Finding } from '../../config/gateway.ts';
 import type { ApiConfig, AuthnConfigT, SchemeConfigT } from '../../config/schema.ts';
 import { parseDuration } from '../../config/units.ts';
@@ -5,13 +7,12 @@ import { fieldPath } from '../../config/validate.ts';
 import type { YamlSource } from '../../config/yaml-source.ts';
 import { configError, type SourceLocation } from '../../core/errors.ts';
 import type { Stage } from '../../core/stage.ts';
-import type { OpenApiDocument, OpenApiOperation } from '../../openapi/document.ts';
+import type { OpenApiDocument, OpenApiOperation, SecuritySchemeObject } from '../../openapi/document.ts';
 import type { StateStore } from '../../store/store.ts';
 import { createIdentityHeadersStage } from '../transform/stage.ts';
 import { createApiKeyVerifier, type KeyStoreHandle, openKeyStore } from './apikey/scheme.ts';
 import { BruteForceGuard } from './brute-force.ts';
 import { createExternalVerifier } from './external.ts';
-import { readCa } from './files.ts';
 import { createJwtScheme } from './jwt/scheme.ts';
 import { createMutualTlsVerifier } from './mtls.ts';
 import { createSigV4Verifier } from './sigv4/scheme.ts';
@@ -24,18 +25,8 @@ import {
 } from './stage.ts';
 import type { Verifier } from './verifier.ts';
 
-/** The OpenAPI definition of a security scheme (the fields Rampart reads). */
-interface SchemeDefinition {
-  readonly type?: string;
-  readonly scheme?: string;
-  readonly in?: string;
-  readonly name?: string;
-  readonly openIdConnectUrl?: string;
-  readonly 'x-amazon-apigateway-authtype'?: string;
-}
-
 /** Which verifiers may stand for each OpenAPI scheme type. */
-function allowedVerifiers(def: SchemeDefinition): readonly (keyof SchemeConfigT)[] {
+function allowedVerifiers(def: SecuritySchemeObject): readonly (keyof SchemeConfigT)[] {
   switch (def.type) {
     case 'http':
       return def.scheme?.toLowerCase() === 'bearer' ? ['jwt', 'external'] : ['external'];
@@ -66,7 +57,7 @@ export class AuthnCompiler {
   readonly #verifiers = new Map<string, Verifier>();
   readonly #guard: BruteForceGuard | null;
   readonly #transform: Stage;
-  #keyStore: KeyStoreHandle | null | undefined = undefined;
+  #keyStore: KeyStoreHandle | null = null;
 
   constructor(config: AuthnConfigT, source: YamlSource, dir: string, store: StateStore, findings: Finding[]) {
     this.#config = config;
@@ -90,12 +81,11 @@ export class AuthnCompiler {
 
   /** Every verifier built (started by `start`, closed with the gateway). */
   get verifiers(): Verifier[] {
-    const all = [...new Set(this.#verifiers.values())];
-    return all;
+    return [...this.#verifiers.values()];
   }
 
   get keyStore(): KeyStoreHandle | null {
-    return this.#keyStore ?? null;
+    return this.#keyStore;
   }
 
   /** The operation's `authn` (and identity `transform`) stages. */
@@ -189,8 +179,7 @@ export class AuthnCompiler {
     const key = `${doc.file}#${name}`;
     const cached = this.#verifiers.get(key);
     if (cached) return cached;
-    const schemes = ((doc.document.components as Record<string, unknown> | undefined)?.securitySchemes ??
-      {}) as Record<string, SchemeDefinition>;
+    const schemes = doc.securitySchemes;
     const def = Object.hasOwn(schemes, name) ? schemes[name] : undefined;
     if (def === undefined) {
       throw configError('RAMPART_ERR_OPENAPI_INVALID', {
@@ -220,7 +209,7 @@ export class AuthnCompiler {
     name: string,
     kind: keyof SchemeConfigT,
     config: SchemeConfigT,
-    def: SchemeDefinition,
+    def: SecuritySchemeObject,
     at: (string | number)[],
   ): Verifier {
     const source = this.#source;
@@ -252,7 +241,7 @@ export class AuthnCompiler {
           identitySources: e.identitySources,
           timeoutMs: parseDuration(e.timeout),
           cacheTtlMs: parseDuration(e.cacheTtl),
-          ca: e.ca ? readCa(e.ca, this.#dir, source, [...at, 'external', 'ca']) : undefined,
+          ca: e.ca ? readReferenced(resolve(this.#dir, e.ca), source, [...at, 'external', 'ca']) : undefined,
         });
       }
     }
@@ -273,7 +262,7 @@ export class AuthnCompiler {
   }
 }
 
-function describe(def: SchemeDefinition): string {
+function describe(def: SecuritySchemeObject): string {
   if (def.type === 'http') return `http ${def.scheme ?? ''}`.trim();
   if (def.type === 'apiKey') return `apiKey in ${def.in} ${def.name}`;
   return String(def.type);

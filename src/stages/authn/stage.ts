@@ -72,26 +72,30 @@ export function createAuthnStage(options: AuthnStageOptions): Stage {
     summary: `requires ${described}${anonymous ? ' or anonymous' : ''} (${verifiers.map((v) => v.summary).join('; ')})${guard ? '; brute-force guard' : ''}${loginField ? `; login (username field ${loginField})` : ''}`,
     async request(ctx: RequestContext): Promise<Outcome> {
       const ip = ctx.client!.ip;
+      // A locked-out client is refused before anything is read or verified for it.
+      if (guard !== null) {
+        const locked = await guard.ipLockedFor(ip);
+        if (locked > 0) return lockedOut(locked, `client ${ip} locked out`);
+      }
       if (needsBody) {
+        let body: Buffer;
         try {
-          const body = await ctx.readBody();
-          if (loginField !== null)
-            ctx.credentialId = usernameOf(body, ctx.headers['content-type'], loginField);
+          body = await ctx.readBody();
         } catch (err) {
           if (err instanceof BodyTooLargeError) {
             return reply(413, 'body_too_large', { detail: err.message, headers: { connection: 'close' } });
           }
-          throw err;
+          // The client went away mid-body: nothing to verify, nobody to answer.
+          return reply(499, 'client_aborted', { detail: (err as Error).message });
         }
-      }
-      if (guard !== null) {
-        // A login's username is known before the upstream is asked: a locked-out user is refused here.
-        const locked = await guard.lockedFor(ip, loginField !== null ? ctx.credentialId : null);
-        if (locked > 0)
-          return lockedOut(
-            locked,
-            `client ${ip}${ctx.credentialId ? ` or ${ctx.credentialId}` : ''} locked out`,
-          );
+        if (loginField !== null) {
+          ctx.credentialId = usernameOf(body, ctx.headers['content-type'], loginField);
+          // The username is known before the upstream is asked: a locked-out user is refused here.
+          if (guard !== null && ctx.credentialId !== null) {
+            const locked = await guard.credentialLockedFor(ctx.credentialId);
+            if (locked > 0) return lockedOut(locked, `${ctx.credentialId} locked out`);
+          }
+        }
       }
       const result = await evaluate(ctx, requirements, operation);
       if (guard !== null && loginField === null) {
@@ -101,7 +105,7 @@ export function createAuthnStage(options: AuthnStageOptions): Stage {
           ? ctx.credentialId
           : (result.failure?.credentialId ?? ctx.credentialId);
         if (credentialId !== null) {
-          const locked = await guard.lockedFor(ip, credentialId);
+          const locked = await guard.credentialLockedFor(credentialId);
           if (locked > 0) return lockedOut(locked, `credential ${credentialId} locked out`);
         }
       }

@@ -25,10 +25,8 @@ export function createIdentityHeadersStage(options: IdentityHeaderOptions): Stag
     summary: `identity headers: strip ${[...strip].join(', ')}; inject ${inject.map(([n, f]) => `${n}=${f}`).join(', ') || 'none'}`,
     request(ctx: RequestContext): Outcome {
       const principal = ctx.principal;
-      const consumed = ctx.consumedHeaders;
-      const stripped = consumed === null ? strip : new Set([...strip, ...consumed]);
       if (principal === null) {
-        ctx.upstreamHeaders = consumed === null ? anonymous : { strip: stripped, set: anonymous.set };
+        ctx.upstreamHeaders = anonymous;
         return CONTINUE;
       }
       const set: Record<string, string> = {};
@@ -36,7 +34,7 @@ export function createIdentityHeadersStage(options: IdentityHeaderOptions): Stag
         const value = principalField(principal, field);
         if (value !== undefined) set[name] = value;
       }
-      ctx.upstreamHeaders = { strip: stripped, set };
+      ctx.upstreamHeaders = { strip, set };
       return CONTINUE;
     },
   };

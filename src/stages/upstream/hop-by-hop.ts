@@ -74,11 +74,13 @@ function isUnderscoreAlias(name: string): boolean {
 
 /**
  * Copy request headers for the upstream, dropping hop-by-hop and gateway-owned ones, and the
- * identity headers `edits` strips (in `-` or `_` spelling), then adding the ones it sets.
+ * identity headers `edits` strips (in `-` or `_` spelling) and the credential headers the
+ * gateway `consumed`, then adding the ones `edits` sets.
  */
 export function forwardRequestHeaders(
   headers: IncomingHttpHeaders,
   edits: UpstreamHeaderEdits | null = null,
+  consumed: readonly string[] | null = null,
 ): Record<string, string | string[]> {
   const named = connectionTokens(headers.connection);
   const strip = edits?.strip;
@@ -91,6 +93,7 @@ export function forwardRequestHeaders(
       (strip.has(name) || (name.includes('_') && strip.has(name.replaceAll('_', '-'))))
     )
       continue;
+    if (consumed?.includes(name)) continue;
     const value = headers[name];
     if (value !== undefined) out[name] = value;
   }

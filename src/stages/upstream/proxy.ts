@@ -32,7 +32,7 @@ export function createProxyStage(options: ProxyOptions): Stage {
 
 function forward(ctx: RequestContext, upstream: Upstream, stripPrefix: string): Promise<Outcome> {
   const client = ctx.client!;
-  const headers = forwardRequestHeaders(ctx.headers, ctx.upstreamHeaders);
+  const headers = forwardRequestHeaders(ctx.headers, ctx.upstreamHeaders, ctx.consumedHeaders);
   headers.host = upstream.host;
   headers['x-forwarded-for'] = client.forwardedFor;
   headers['x-forwarded-proto'] = client.forwardedProto;

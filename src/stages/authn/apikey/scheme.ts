@@ -5,6 +5,7 @@ import type { YamlSource } from '../../../config/yaml-source.ts';
 import type { Principal, RequestContext } from '../../../core/context.ts';
 import { configError } from '../../../core/errors.ts';
 import { reportDependencyError } from '../../../observe/logger.ts';
+import { consumeHeaders, consumeQueryParams, singleHeader } from '../credentials.ts';
 import type { AuthnConfig } from '../schema.ts';
 import { ABSENT, fail, type Verdict, type Verifier } from '../verifier.ts';
 import { KeyStoreWatcher } from './store.ts';
@@ -87,7 +88,6 @@ export function createApiKeyVerifier(scheme: string, where: KeyLocation, store: 
       if (verdict.credentialId !== undefined) ctx.credentialId = `key:${verdict.credentialId}`;
       if (!verdict.ok)
         return fail(verdict.reason, `${scheme}: ${verdict.detail}`, ctx.credentialId ?? undefined);
-      // The key is the gateway's to check, not the upstream's to see (or log): it is not passed on.
       hide(ctx, location, name);
       const r = verdict.record;
       const principal: Principal = Object.freeze({
@@ -127,35 +127,13 @@ function keyReader(location: string, name: string): (ctx: RequestContext) => str
     };
   }
   return (ctx) => {
-    let found: string | null = null;
-    const raw = ctx.rawHeaders;
-    for (let i = 0; i < raw.length; i += 2) {
-      if (raw[i]!.length === name.length && raw[i]!.toLowerCase() === name) {
-        if (found !== null) return false;
-        found = raw[i + 1]!.trim();
-      }
-    }
-    return found;
+    const value = singleHeader(ctx.rawHeaders, name);
+    return value === undefined ? null : value === false ? false : value.trim();
   };
 }
 
+/** The key is the gateway's to check, not the upstream's to see (or log): it is not passed on. */
 function hide(ctx: RequestContext, location: string, name: string): void {
-  if (location === 'header') {
-    if (ctx.consumedHeaders === null) ctx.consumedHeaders = [name];
-    else ctx.consumedHeaders.push(name);
-  } else if (location === 'query') {
-    // Drop the parameter, keeping every other one exactly as sent.
-    ctx.query = ctx.query
-      .split('&')
-      .filter((pair) => {
-        const eq = pair.indexOf('=');
-        const key = eq < 0 ? pair : pair.slice(0, eq);
-        try {
-          return decodeURIComponent(key.replaceAll('+', ' ')) !== name;
-        } catch {
-          return true;
-        }
-      })
-      .join('&');
-  }
+  if (location === 'header') consumeHeaders(ctx, name);
+  else if (location === 'query') consumeQueryParams(ctx, (param) => param === name);
 }

@@ -1,4 +1,6 @@
+import { resolve } from 'node:path';
 import type { Static } from '@sinclair/typebox';
+import { readReferenced } from '../../../config/files.ts';
 import type { Finding } from '../../../config/gateway.ts';
 import { resolveSecret } from '../../../config/secrets.ts';
 import { parseDuration, parseSize } from '../../../config/units.ts';
@@ -7,7 +9,7 @@ import type { YamlSource } from '../../../config/yaml-source.ts';
 import type { Principal, RequestContext } from '../../../core/context.ts';
 import { configError } from '../../../core/errors.ts';
 import { reportDependencyError } from '../../../observe/logger.ts';
-import { readCa } from '../files.ts';
+import { singleHeader } from '../credentials.ts';
 import type { JwtScheme } from '../schema.ts';
 import { ABSENT, fail, type Verdict, type Verifier } from '../verifier.ts';
 import { JwksCache } from './jwks.ts';
@@ -81,7 +83,7 @@ export function createJwtScheme(
         cooldownMs: parseDuration(j.cooldown),
         maxStaleMs: parseDuration(j.maxStale),
         timeoutMs: parseDuration(j.timeout),
-        ca: j.ca ? readCa(j.ca, sc.dir, source, [...at, 'jwks', 'ca']) : undefined,
+        ca: j.ca ? readReferenced(resolve(sc.dir, j.ca), source, [...at, 'jwks', 'ca']) : undefined,
         onError: (err) => reportDependencyError(err, `${name}: signing keys from ${jwksUrl}`),
       });
   const options = {
@@ -145,14 +147,8 @@ export function createJwtScheme(
  * proxy and an upstream could each read a different one) or empty.
  */
 export function bearerToken(rawHeaders: readonly string[]): string | null | false {
-  let value: string | undefined;
-  for (let i = 0; i < rawHeaders.length; i += 2) {
-    const n = rawHeaders[i]!;
-    if (n.length === 13 && n.toLowerCase() === 'authorization') {
-      if (value !== undefined) return false;
-      value = rawHeaders[i + 1]!;
-    }
-  }
+  const value = singleHeader(rawHeaders, 'authorization');
+  if (value === false) return false;
   if (value === undefined) return null;
   if (value.toLowerCase() === 'bearer') return false; // the HTTP parser trims `Bearer   ` to `Bearer`
   if (!/^bearer[ \t]/i.test(value)) return null; // a tab too: an upstream splitting on whitespace reads a token there

@@ -9,6 +9,7 @@ import type { StateStore } from '../../../store/store.ts';
 import type { KeyStoreHandle } from '../apikey/scheme.ts';
 import { keyStatus } from '../apikey/store.ts';
 import { unsealSigV4Secret } from '../apikey/verify.ts';
+import { consumeHeaders, consumeQueryParams } from '../credentials.ts';
 import type { SigV4Scheme } from '../schema.ts';
 import { ABSENT, fail, type Verdict, type Verifier } from '../verifier.ts';
 import { parseSigV4, payloadHashOf, replayKey, verifySigV4 } from './engine.ts';
@@ -181,8 +182,8 @@ export function createSigV4Verifier(
         }
       }
       // The signature is the gateway's to check: the upstream gets neither it nor the session token.
-      ctx.consumedHeaders = [...(ctx.consumedHeaders ?? []), 'authorization', 'x-amz-security-token'];
-      if (auth.presigned) ctx.query = withoutPresignParams(ctx.query);
+      consumeHeaders(ctx, 'authorization', 'x-amz-security-token');
+      if (auth.presigned) consumeQueryParams(ctx, (name) => PRESIGN_PARAMS.has(name));
       const principal: Principal = Object.freeze({
         id: credential.principal,
         kind: 'sigv4',
@@ -210,14 +211,3 @@ const PRESIGN_PARAMS = new Set([
   'X-Amz-Signature',
   'X-Amz-Security-Token',
 ]);
-
-/** The query without the presigning parameters, every other one kept exactly as sent. */
-function withoutPresignParams(query: string): string {
-  return query
-    .split('&')
-    .filter((pair) => {
-      const eq = pair.indexOf('=');
-      return !PRESIGN_PARAMS.has(eq < 0 ? pair : pair.slice(0, eq));
-    })
-    .join('&');
-}
