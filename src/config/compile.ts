@@ -10,7 +10,7 @@ import { createAccessLog } from '../observe/access-log.ts';
 import { loadOpenApi, type OpenApiDocument, type OpenApiOperation } from '../openapi/document.ts';
 import type { ListenerRuntime } from '../server/listener.ts';
 import { AuthnCompiler } from '../stages/authn/compile.ts';
-import { CidrSet } from '../stages/client/engine/ip.ts';
+import { AuthzCompiler } from '../stages/authz/compile.ts';
 import { createClientStage } from '../stages/client/stage.ts';
 import { createListenerStage } from '../stages/listener/stage.ts';
 import { Redactor } from '../stages/log/redact.ts';
@@ -22,6 +22,7 @@ import { createUpstream, type Upstream } from '../stages/upstream/pool.ts';
 import { createProxyStage } from '../stages/upstream/proxy.ts';
 import { MemoryStore } from '../store/memory.ts';
 import type { StateStore } from '../store/store.ts';
+import { compileCidrs } from './cidr.ts';
 import { readReferenced } from './files.ts';
 import type { Finding, Gateway } from './gateway.ts';
 import type { ApiConfig, Config } from './schema.ts';
@@ -57,7 +58,7 @@ export function compileGateway(configFile: string, options: CompileOptions = {})
   const draining = options.draining ?? (() => false);
 
   const listener = compileListener(config, source, dir);
-  const trusted = cidrs(config.server.trustedProxies, source, ['server', 'trustedProxies']);
+  const trusted = compileCidrs(config.server.trustedProxies, source, ['server', 'trustedProxies']);
   const upstreams = compileUpstreams(config, source, dir);
 
   const docs = new Map<string, OpenApiDocument>();
@@ -95,6 +96,7 @@ export function compileGateway(configFile: string, options: CompileOptions = {})
   const defaultResponse = createResponseStage({ maskServerErrors: true, draining });
   const store = options.store ?? new MemoryStore();
   const authn = new AuthnCompiler(config.authn, source, dir, store, findings);
+  const authz = new AuthzCompiler(source, dir, findings);
 
   for (const [apiName, api] of Object.entries(config.apis)) {
     const doc = docs.get(resolve(dir, api.openapi))!;
@@ -103,6 +105,7 @@ export function compileGateway(configFile: string, options: CompileOptions = {})
     for (const op of doc.operations) {
       const terminal = integrationStage(apiName, api, op, upstreams, source);
       const route = api.basePath + op.path;
+      const authzStage = authz.stageFor(apiName, api, doc, op);
       const operation: OperationInfo = Object.freeze({
         api: info,
         operationId: op.operationId,
@@ -110,6 +113,7 @@ export function compileGateway(configFile: string, options: CompileOptions = {})
         route,
         pipeline: new Pipeline([
           ...authn.stagesFor(apiName, api, doc, op, route),
+          ...(authzStage ? [authzStage] : []),
           terminal,
           responseStage,
           logStage,
@@ -129,6 +133,11 @@ export function compileGateway(configFile: string, options: CompileOptions = {})
   }
 
   authn.checkLoginOperations(operations);
+  for (const policy of authz.files) {
+    if (files.includes(policy.path)) continue;
+    files.push(policy.path);
+    hash.update(policy.content);
+  }
 
   const entry = new Pipeline([
     createListenerStage(listener.limits),
@@ -149,6 +158,7 @@ export function compileGateway(configFile: string, options: CompileOptions = {})
     listener,
     entry,
     operations: Object.freeze(operations),
+    routes,
     findings: Object.freeze(findings),
     accessLog,
     start() {
@@ -316,19 +326,6 @@ function checkTls(
       location: source.locate(at),
       field: fieldPath(at),
       message: `${what} cannot be used: ${(err as Error).message}`,
-    });
-  }
-}
-
-function cidrs(list: readonly string[], source: YamlSource, at: (string | number)[]): CidrSet {
-  try {
-    return new CidrSet(list);
-  } catch (err) {
-    const index = (err as { index?: number }).index ?? 0;
-    throw configError('RAMPART_ERR_CONFIG_CIDR', {
-      location: source.locate([...at, index]),
-      field: fieldPath([...at, index]),
-      message: (err as Error).message,
     });
   }
 }

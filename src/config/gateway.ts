@@ -3,6 +3,7 @@ import type { OperationInfo } from '../core/operation.ts';
 import type { Pipeline } from '../core/pipeline.ts';
 import type { AccessLog } from '../observe/access-log.ts';
 import type { ListenerRuntime } from '../server/listener.ts';
+import type { RouteTable } from '../stages/route/stage.ts';
 import type { Config } from './schema.ts';
 
 /** A finding of `rampart check`: not an error, but something an operator should look at. */
@@ -28,6 +29,8 @@ export interface Gateway {
   /** The entry chain: listener, client, route (+ the response and log stages for unrouted requests). */
   readonly entry: Pipeline;
   readonly operations: readonly OperationInfo[];
+  /** Host + method + path → operation, as the `route` stage matches (used by `rampart authz test`). */
+  readonly routes: RouteTable;
   readonly findings: readonly Finding[];
   readonly accessLog: AccessLog | null;
   /** Start background work: key set refreshes, key store watching. `check` never calls it. */

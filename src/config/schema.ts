@@ -1,5 +1,6 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { ApiAuthnConfig, AuthnConfig } from '../stages/authn/schema.ts';
+import { ApiAuthzConfig, OperationAuthzConfig } from '../stages/authz/schema.ts';
 import {
   Cidr,
   Duration,
@@ -186,6 +187,7 @@ const Upstream = Strict({
 const OperationOverride = Strict({
   upstream: Type.Optional(Name('Upstream for this operation (a key of `upstreams`).')),
   mock: Type.Optional(Type.Boolean({ description: 'Answer this operation from its OpenAPI examples.' })),
+  authz: Type.Optional(OperationAuthzConfig),
 });
 
 const Api = Strict({
@@ -217,6 +219,7 @@ const Api = Strict({
     { default: {}, description: 'How responses of this API are treated.' },
   ),
   authn: ApiAuthnConfig,
+  authz: ApiAuthzConfig,
   operations: Type.Record(Type.String({ pattern: '^.+$' }), OperationOverride, {
     // TypeBox records only emit patternProperties: without this, a key that misses the pattern
     // is not checked at all (its value unvalidated) instead of being an error.
@@ -263,3 +266,5 @@ export type UpstreamConfig = Config['upstreams'][string];
 export type ApiConfig = Config['apis'][string];
 export type AuthnConfigT = Config['authn'];
 export type SchemeConfigT = AuthnConfigT['schemes'][string];
+export type ApiAuthzConfigT = ApiConfig['authz'];
+export type OperationAuthzConfigT = NonNullable<ApiConfig['operations'][string]['authz']>;

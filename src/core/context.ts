@@ -158,10 +158,21 @@ export class RequestContext {
       status: outcome.status,
       mode: stage.mode,
       detail: outcome.detail,
+      ...(outcome.policies === undefined ? {} : { policies: outcome.policies }),
     };
     if (this.decisions === null) this.decisions = [decision];
     else this.decisions.push(decision);
     if (stage.mode === 'enforce') this.reason = outcome.reason;
+  }
+
+  /**
+   * Record a decision that lets the request through but must be explainable afterwards (a Cedar
+   * allow and the policies that made it). It does not set the request's `reason`.
+   */
+  recordAllow(stage: Stage, reason: ReasonCode, detail: string, policies: readonly string[]): void {
+    const decision: Decision = { stage: stage.name, reason, status: 0, mode: stage.mode, detail, policies };
+    if (this.decisions === null) this.decisions = [decision];
+    else this.decisions.push(decision);
   }
 
   /**

@@ -10,4 +10,6 @@ export interface Decision {
   /** `shadow`: recorded but not enforced. */
   readonly mode: StageMode;
   readonly detail?: string;
+  /** The policies that determined the decision (`authz`'s Cedar policy ids). */
+  readonly policies?: readonly string[];
 }

@@ -12,6 +12,8 @@ export const ERRORS = {
   RAMPART_ERR_CONFIG_REFERENCE:
     'A config field names something that does not exist (an upstream, an operationId) or conflicts with another entry.',
   RAMPART_ERR_CONFIG_CIDR: 'A CIDR or IP address in the config does not parse.',
+  RAMPART_ERR_CONFIG_POLICY:
+    'A Cedar policy file does not parse, or a policy does not validate against the schema generated from the OpenAPI document.',
   RAMPART_ERR_OPENAPI_INVALID:
     'An OpenAPI document does not conform to the OpenAPI 3.0/3.1 schema or has unsupported content.',
   RAMPART_ERR_OPENAPI_REF: 'An OpenAPI `$ref` cannot be resolved, or points outside the document.',

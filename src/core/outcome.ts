@@ -14,6 +14,8 @@ export interface Reply {
   readonly headers?: Readonly<Record<string, string>>;
   /** Operator-facing detail; goes to the logs, never to the client. */
   readonly detail?: string;
+  /** The policies that determined the refusal, recorded in the decision. */
+  readonly policies?: readonly string[];
 }
 
 /** The stage wrote the whole response (upstream proxy, mock integration). */
@@ -29,7 +31,8 @@ export const DONE: Done = Object.freeze({ kind: 'done' });
 export function reply(
   status: number,
   reason: ReasonCode,
-  options: { headers?: Record<string, string>; detail?: string } = {},
+  options: { headers?: Record<string, string>; detail?: string; policies?: readonly string[] } = {},
 ): Reply {
-  return { kind: 'reply', status, reason, headers: options.headers, detail: options.detail };
+  const out: Reply = { kind: 'reply', status, reason, headers: options.headers, detail: options.detail };
+  return options.policies === undefined ? out : { ...out, policies: options.policies };
 }

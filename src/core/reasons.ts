@@ -106,6 +106,38 @@ export const REASONS = {
     status: 403,
     doc: 'The credential is valid but lacks a scope the operation requires.',
   },
+  source_denied: {
+    status: 403,
+    doc: "The client IP is in a `network.deny` block of the API, one of the operation's tags, or the operation (`authz`): an explicit deny wins over every allow.",
+  },
+  source_not_allowed: {
+    status: 403,
+    doc: 'The client IP is outside a `network.allow` list that the API, a tag or the operation sets (`authz`).',
+  },
+  principal_kind_not_allowed: {
+    status: 403,
+    doc: 'The principal was verified by a kind of credential (or is anonymous) that `authz.principalKinds` does not allow here.',
+  },
+  scope_required: {
+    status: 403,
+    doc: "The credential lacks a scope that the gateway config (`authz.scopes`) requires, beyond the OpenAPI document's.",
+  },
+  group_required: {
+    status: 403,
+    doc: 'The principal is in none of the groups (roles) that `authz.groups` requires at the API, a tag or the operation.',
+  },
+  policy_denied: {
+    status: 403,
+    doc: "The API's Cedar policies deny the request: a `forbid` matched, or no `permit` did (default deny). The decision names the determining policies.",
+  },
+  policy_error: {
+    status: 403,
+    doc: 'A Cedar policy could not be evaluated for this request (a missing attribute or claim, a value of the wrong type, an overflow): denied, even where the other policies would allow.',
+  },
+  policy_allowed: {
+    status: 0,
+    doc: "The API's Cedar policies allow the request (recorded with the permitting policies; not a refusal).",
+  },
   auth_locked_out: {
     status: 429,
     doc: 'Too many failed authentications from this client IP or for this credential: locked out for `authn.bruteForce.lockout` (`Retry-After` says how long).',
