@@ -94,7 +94,16 @@ export class AuthzCompiler {
       const shape = compiled.cedar.generated.resources.get(op.operationId)!;
       cedar = new CedarAuthorizer(compiled.cedar.options, op.operationId, shape, operationTags(op));
       const set = compiled.cedar.options.policies;
-      cedarSummary = `Cedar ${basename(set.file)} (${set.ids.length} ${set.ids.length === 1 ? 'policy' : 'policies'}): Action::"${op.operationId}" on ${shape.type}`;
+      const n = cedar.policies.length;
+      cedarSummary = `Cedar ${basename(set.file)}: Action::"${op.operationId}" on ${shape.type}, ${n} of ${set.ids.length} ${set.ids.length === 1 ? 'policy applies' : 'policies apply'}${n === 0 ? ' (every request denied)' : ''}`;
+      if (n === 0) {
+        this.#findings.push({
+          id: 'cedar-no-policy-applies',
+          severity: 'medium',
+          message: `${apiName} ${op.method} ${op.path} (${op.operationId}): no policy in ${basename(set.file)} applies to Action::"${op.operationId}": every request is denied`,
+          location: op.location,
+        });
+      }
     }
     if (rules.length === 0 && cedar === null) return null;
     const summary = [...rules.map(describe), ...(cedarSummary ? [cedarSummary] : [])].join('; ');

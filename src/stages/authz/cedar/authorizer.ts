@@ -49,7 +49,9 @@ const CONTEXT_RECORDS = ['claims', 'mtls', 'time'] as const;
  * engine, pruned to what the policies can read (`Usage`).
  */
 export class CedarAuthorizer {
-  readonly #setId: string;
+  readonly #setId: string | null;
+  /** The policies that can apply to this operation. */
+  readonly policies: readonly string[];
   readonly #action: EntityUid;
   readonly #resource: ResourceShape;
   readonly #apiName: string;
@@ -70,8 +72,13 @@ export class CedarAuthorizer {
     resource: ResourceShape,
     tags: readonly string[],
   ) {
-    const usage = options.policies.usage;
-    this.#setId = options.policies.setId;
+    const slice = options.policies.slice(
+      operationId,
+      tags.map((t) => `tag:${t}`),
+    );
+    const usage = slice.usage;
+    this.#setId = slice.setId;
+    this.policies = slice.ids;
     this.#action = { type: 'Action', id: operationId };
     this.#resource = resource;
     this.#apiName = options.apiName;
@@ -167,6 +174,8 @@ export class CedarAuthorizer {
    * otherwise let a `permit` through.
    */
   authorize(input: CedarInput): CedarVerdict {
+    // No policy can apply to this action: Cedar's default deny, without the trip.
+    if (this.#setId === null) return { decision: 'deny', policies: [] };
     const request = this.request(input);
     if ('error' in request) return { decision: 'error', policies: [], detail: request.error };
     const answer = cedar().statefulIsAuthorized({ ...request, preparsedPolicySetId: this.#setId });

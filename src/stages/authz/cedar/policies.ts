@@ -9,15 +9,28 @@ import { cedar, type DetailedError, type PolicyJson, type SchemaJson } from './w
  * annotation, else `<file>:<line>`. Those ids are what decisions record.
  */
 export interface PolicySet {
-  /** The id the engine knows the parsed set by (a content hash: reloads never disturb it). */
-  readonly setId: string;
   readonly file: string;
   /** Policy ids, in file order. */
   readonly ids: readonly string[];
-  /** What the policies read: the request builder sends the engine nothing else. */
+  /** What the policies read, all of them. */
   readonly usage: Usage;
   /** Validator warnings (not errors), located. */
   readonly warnings: readonly ConfigProblem[];
+  /**
+   * The policies that can apply to one action (its action scope admits it or one of its tag
+   * groups), handed to the engine once: a policy scoped to other actions can neither match nor
+   * error there, so leaving it out changes no decision and saves its evaluation.
+   */
+  slice(action: string, groups: readonly string[]): PolicySlice;
+}
+
+/** The policies of one action, as the engine knows them. */
+export interface PolicySlice {
+  /** The id the engine knows the parsed slice by (a content hash: reloads never disturb it); null when empty. */
+  readonly setId: string | null;
+  readonly ids: readonly string[];
+  /** What these policies read: the request builder sends the engine nothing else. */
+  readonly usage: Usage;
 }
 
 /**
@@ -149,12 +162,59 @@ export function loadPolicySet(
     problem(v.error, field, locateIn(v.policyId), `policy ${v.policyId}: `),
   );
 
+  const slices = new Map<string, PolicySlice>();
+  return {
+    file,
+    ids: parts.map((p) => p.id),
+    usage: analyse(asts),
+    warnings,
+    slice(action, groups) {
+      const chosen = parts.filter((_, i) => actionApplies(asts[i]!.action, action, groups));
+      const key = chosen.map((p) => p.id).join('\u0000');
+      let slice = slices.get(key);
+      if (slice === undefined) {
+        slice = preparse(
+          chosen,
+          chosen.map((p) => asts[parts.indexOf(p)]!),
+          file,
+          field,
+        );
+        slices.set(key, slice);
+      }
+      return slice;
+    },
+  };
+}
+
+function preparse(
+  parts: readonly Part[],
+  asts: readonly PolicyJson[],
+  file: string,
+  field: string,
+): PolicySlice {
+  const ids = parts.map((p) => p.id);
+  if (parts.length === 0) return { setId: null, ids, usage: analyse([]) };
+  const staticPolicies: Record<string, string> = {};
+  for (const part of parts) staticPolicies[part.id] = part.text;
   const setId = `rampart:${createHash('sha256').update(JSON.stringify(staticPolicies)).digest('hex')}`;
-  const parsed = engine.preparsePolicySet(setId, { staticPolicies });
+  const parsed = cedar().preparsePolicySet(setId, { staticPolicies });
   if (parsed.type === 'failure') {
     throw new PolicyLoadError(parsed.errors.map((e) => problem(e, field, () => ({ file }))));
   }
-  return { setId, file, ids: parts.map((p) => p.id), usage: analyse(asts), warnings };
+  return { setId, ids, usage: analyse(asts) };
+}
+
+/** Whether a policy's action scope admits `action` (directly, or through one of its groups). */
+function actionApplies(scope: PolicyJson['action'], action: string, groups: readonly string[]): boolean {
+  if (scope.op === 'All') return true;
+  const ids = (list: readonly unknown[]): string[] =>
+    list.map((uid) => {
+      const u = uid as { id?: string; __entity?: { id: string } };
+      return u.__entity?.id ?? u.id ?? '';
+    });
+  if (scope.op === '==') return 'entity' in scope && ids([scope.entity])[0] === action;
+  const targets = 'entities' in scope ? ids(scope.entities) : ids([scope.entity]);
+  return targets.some((t) => t === action || groups.includes(t));
 }
 
 function problem(
