@@ -94,7 +94,7 @@ export class CedarAuthorizer {
     this.#principalEntity = usage.hierarchy || this.#principalAttrs.length > 0;
     this.#resourceAttrs = [...new Set(resource.params)].filter((p) => usage.names.has(p));
     this.#actionEntity =
-      tags.length > 0 && usage.hierarchy
+      tags.length > 0 && usage.actionGroups
         ? { uid: this.#action, attrs: {}, parents: tags.map((t) => ({ type: 'Action', id: `tag:${t}` })) }
         : null;
   }

@@ -45,8 +45,10 @@ export interface Usage {
   readonly wholeContext: boolean;
   /** `context.X` used as a whole value: every attribute of record X is sent. */
   readonly wholeRecords: ReadonlySet<string>;
-  /** An `in` anywhere (scope or condition): the principal's groups are needed. */
+  /** An `in` in a principal or resource scope or in a condition: the principal's groups are needed. */
   readonly hierarchy: boolean;
+  /** An `in` on actions (scope or condition): the action's tag groups are needed. */
+  readonly actionGroups: boolean;
 }
 
 export class PolicyLoadError extends Error {
@@ -264,6 +266,7 @@ export function analyse(policies: readonly PolicyJson[]): Usage {
   const wholeRecords = new Set<string>();
   let wholeContext = false;
   let hierarchy = false;
+  let actionGroups = false;
 
   const isContext = (n: Node): boolean => (n as { Var?: string } | null)?.Var === 'context';
 
@@ -314,7 +317,9 @@ export function analyse(policies: readonly PolicyJson[]): Usage {
   for (const policy of policies) {
     const scopes = [policy.principal, policy.resource] as { op: string; in?: unknown }[];
     if (scopes.some((s) => s.op === 'in' || (s.op === 'is' && s.in !== undefined))) hierarchy = true;
+    if (policy.action.op === 'in') actionGroups = true;
     for (const clause of policy.conditions) walk(clause.body, false);
   }
-  return { names, wholeContext, wholeRecords, hierarchy };
+  // An `in` in a condition may test the action as well as the principal.
+  return { names, wholeContext, wholeRecords, hierarchy, actionGroups: actionGroups || hierarchy };
 }
