@@ -3,12 +3,13 @@ import { RampartError } from '../core/errors.ts';
 import { errorText } from '../server/lifecycle.ts';
 import { VERSION } from '../version.ts';
 import { type Command, EXIT, parseCommandArgs } from './args.ts';
+import { authzCommand } from './authz.ts';
 import { checkCommand } from './check.ts';
 import { explainCommand } from './explain.ts';
 import { keysCommand } from './keys.ts';
 import { startCommand } from './start.ts';
 
-const COMMANDS: readonly Command[] = [startCommand, checkCommand, explainCommand, keysCommand];
+const COMMANDS: readonly Command[] = [startCommand, checkCommand, explainCommand, keysCommand, authzCommand];
 
 function usage(): string {
   const lines = COMMANDS.map((c) => `  ${c.name.padEnd(9)} ${c.summary}`);
