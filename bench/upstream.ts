@@ -6,11 +6,11 @@ import { onStop, ready } from './child.ts';
  * The fast upstream shared by every target: GET /hello answers a small JSON document, POST
  * /echo answers the request body back. Fixed Content-Length, no logging, nothing else, so
  * that what the proxies add is what gets measured. bench/authn.ts gets the /hello answer on
- * four more paths (one per security requirement).
+ * four more paths (one per security requirement), and bench/authz.ts on its order path.
  */
 const HELLO = Buffer.from(JSON.stringify({ message: 'hello', from: 'rampart-bench-upstream' }));
 const NOT_FOUND = Buffer.from('{"error":"not found"}');
-const AUTHN_PATHS = new Set(['/anon', '/jwt-rs', '/jwt-es', '/key']);
+const AUTHN_PATHS = new Set(['/anon', '/jwt-rs', '/jwt-es', '/key', '/users/alice/orders/o-1']);
 
 function handle(req: IncomingMessage, res: ServerResponse): void {
   if (req.method === 'GET' && (req.url === '/hello' || AUTHN_PATHS.has(req.url ?? ''))) {

@@ -8,7 +8,7 @@ import type { YamlSource } from '../../config/yaml-source.ts';
 import { configError, RampartError } from '../../core/errors.ts';
 import type { OpenApiDocument, OpenApiOperation } from '../../openapi/document.ts';
 import { requiresCredentials } from '../authn/stage.ts';
-import { type CedarApiOptions, CedarAuthorizer } from './cedar/authorizer.ts';
+import { type CedarApiOptions, CedarAuthorizer, DecisionCache } from './cedar/authorizer.ts';
 import { loadPolicySet, PolicyLoadError } from './cedar/policies.ts';
 import {
   type ClaimDeclaration,
@@ -205,7 +205,16 @@ export class AuthzCompiler {
         location: warning.location,
       });
     }
-    return { options: { apiName, policies, claims, entities: config.entities }, generated };
+    return {
+      options: {
+        apiName,
+        policies,
+        claims,
+        entities: config.entities,
+        cache: config.decisionCache > 0 ? new DecisionCache(config.decisionCache) : null,
+      },
+      generated,
+    };
   }
 
   #rule(level: string, rule: Rule, at: (string | number)[]): CompiledRule | null {

@@ -93,6 +93,13 @@ const Cedar = Strict(
       description:
         'Path parameters that name entities, by parameter name → entity type (e.g. `userId: User`): the resource attribute is then an entity reference instead of a string, comparable with `principal`.',
     }),
+    decisionCache: Type.Integer({
+      minimum: 0,
+      maximum: 1_000_000,
+      default: 10_000,
+      description:
+        'Most decisions remembered for this API (least recently used first out); 0 turns the cache off. A decision is cached under the exact request sent to Cedar (pruned to what the policies read), so a hit is the decision Cedar would make; operations whose policies read `context.time` are never cached. Emptied on every reload.',
+    }),
   },
   {
     description:

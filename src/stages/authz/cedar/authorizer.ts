@@ -35,6 +35,8 @@ export interface CedarRequest {
 
 export interface CedarApiOptions {
   readonly apiName: string;
+  /** Decisions of this API by request (shared by its operations: the request names the action); null: off. */
+  readonly cache: DecisionCache | null;
   readonly policies: PolicySet;
   readonly claims: Readonly<Record<string, ClaimDeclaration>>;
   /** Path parameter name → entity type. */
@@ -65,6 +67,7 @@ export class CedarAuthorizer {
   readonly #resourceAttrs: readonly string[];
   /** The action with its tag groups as parents: the engine knows no action hierarchy otherwise. */
   readonly #actionEntity: EntityJson | null;
+  readonly #cache: DecisionCache | null;
 
   constructor(
     options: CedarApiOptions,
@@ -93,6 +96,8 @@ export class CedarAuthorizer {
     this.#principalAttrs = (['id', 'kind', 'scheme'] as const).filter((a) => usage.names.has(a));
     this.#principalEntity = usage.hierarchy || this.#principalAttrs.length > 0;
     this.#resourceAttrs = [...new Set(resource.params)].filter((p) => usage.names.has(p));
+    // A decision that depends on the time is not a function of the request alone.
+    this.#cache = usage.wholeContext || usage.names.has('time') ? null : options.cache;
     this.#actionEntity =
       tags.length > 0 && usage.actionGroups
         ? { uid: this.#action, attrs: {}, parents: tags.map((t) => ({ type: 'Action', id: `tag:${t}` })) }
@@ -178,7 +183,19 @@ export class CedarAuthorizer {
     if (this.#setId === null) return { decision: 'deny', policies: [] };
     const request = this.request(input);
     if ('error' in request) return { decision: 'error', policies: [], detail: request.error };
-    const answer = cedar().statefulIsAuthorized({ ...request, preparsedPolicySetId: this.#setId });
+    if (this.#cache === null) return this.#evaluate(request, this.#setId);
+    // The key is the whole request the engine would get: a hit is the decision it would make.
+    const key = JSON.stringify(request);
+    let verdict = this.#cache.get(key);
+    if (verdict === undefined) {
+      verdict = this.#evaluate(request, this.#setId);
+      this.#cache.set(key, verdict);
+    }
+    return verdict;
+  }
+
+  #evaluate(request: CedarRequest, setId: string): CedarVerdict {
+    const answer = cedar().statefulIsAuthorized({ ...request, preparsedPolicySetId: setId });
     if (answer.type === 'failure') {
       return {
         decision: 'error',
@@ -226,5 +243,43 @@ function claimValue(
       return Array.isArray(value) && value.every((v) => typeof v === 'string') ? [...value] : undefined;
     case 'Set<Long>':
       return Array.isArray(value) && value.every((v) => Number.isSafeInteger(v)) ? [...value] : undefined;
+  }
+}
+
+/**
+ * A bounded map of decisions, least recently used out first. Cedar decisions are pure functions
+ * of the policy set and the request; the cache lives as long as the compiled gateway (a reload
+ * builds a new one), so it can never serve a decision of older policies.
+ */
+export class DecisionCache {
+  readonly #max: number;
+  readonly #entries = new Map<string, CedarVerdict>();
+  hits = 0;
+  misses = 0;
+
+  constructor(max: number) {
+    this.#max = max;
+  }
+
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  get(key: string): CedarVerdict | undefined {
+    const verdict = this.#entries.get(key);
+    if (verdict === undefined) {
+      this.misses++;
+      return undefined;
+    }
+    this.hits++;
+    // Most recently used last: Map keeps insertion order.
+    this.#entries.delete(key);
+    this.#entries.set(key, verdict);
+    return verdict;
+  }
+
+  set(key: string, verdict: CedarVerdict): void {
+    this.#entries.set(key, verdict);
+    if (this.#entries.size > this.#max) this.#entries.delete(this.#entries.keys().next().value!);
   }
 }
