@@ -76,35 +76,38 @@ export class OperationAuthz {
     }
     const principal = input.principal;
     const kind = principal === null ? 'anonymous' : principal.kind;
-    let groups: string[] | null = null;
+    // Then each kind of check across every level, so the reason does not depend on the level
+    // that set the rule: network, principal kind, scopes, groups.
     for (const rule of this.rules) {
       if (rule.allow !== undefined && !rule.allow.set.has(ip)) {
         return deny('source_not_allowed', `${rule.level}: client ${ip} is not in network.allow`);
       }
+    }
+    for (const rule of this.rules) {
       if (rule.principalKinds !== undefined && !rule.principalKinds.has(kind)) {
         return deny(
           'principal_kind_not_allowed',
           `${rule.level}: principal kind ${kind} is not one of ${[...rule.principalKinds].join(', ')}`,
         );
       }
-      if (rule.scopes !== undefined) {
-        const held = principal?.scopes ?? [];
-        const missing = rule.scopes.filter((s) => !held.includes(s));
-        if (missing.length > 0) {
-          return deny(
-            'scope_required',
-            `${rule.level}: ${who(principal)} lacks scope(s) ${missing.join(' ')}`,
-          );
-        }
+    }
+    for (const rule of this.rules) {
+      if (rule.scopes === undefined) continue;
+      const held = principal?.scopes ?? [];
+      const missing = rule.scopes.filter((s) => !held.includes(s));
+      if (missing.length > 0) {
+        return deny('scope_required', `${rule.level}: ${who(principal)} lacks scope(s) ${missing.join(' ')}`);
       }
-      if (rule.groups !== undefined) {
-        groups ??= this.groupsOf(principal);
-        if (!rule.groups.some((g) => groups!.includes(g))) {
-          return deny(
-            'group_required',
-            `${rule.level}: ${who(principal)} is in none of ${rule.groups.join(', ')}`,
-          );
-        }
+    }
+    let groups: string[] | null = null;
+    for (const rule of this.rules) {
+      if (rule.groups === undefined) continue;
+      groups ??= this.groupsOf(principal);
+      if (!rule.groups.some((g) => groups!.includes(g))) {
+        return deny(
+          'group_required',
+          `${rule.level}: ${who(principal)} is in none of ${rule.groups.join(', ')}`,
+        );
       }
     }
     if (this.cedar === null) return ALLOW;

@@ -104,13 +104,15 @@ export function loadPolicySet(
     ]);
   }
 
+  const comments = commentRanges(text);
   const parts: Part[] = [];
   const asts: PolicyJson[] = [];
   const seen = new Map<string, number>();
   let cursor = 0;
   for (const policyText of split.policies) {
-    // The parts are slices of the file, in order: find each to know where it is.
-    const found = text.indexOf(policyText, cursor);
+    // The parts are slices of the file, in order: find each to know where it is (not in a
+    // comment: a commented-out copy above a policy must not take its id and locations).
+    const found = findInCode(text, policyText, cursor, comments);
     const start = found >= 0 ? found : cursor;
     cursor = found >= 0 ? found + policyText.length : cursor;
     const json = engine.policyToJson(policyText);
@@ -217,6 +219,33 @@ function actionApplies(scope: PolicyJson['action'], action: string, groups: read
   if (scope.op === '==') return 'entity' in scope && ids([scope.entity])[0] === action;
   const targets = 'entities' in scope ? ids(scope.entities) : ids([scope.entity]);
   return targets.some((t) => t === action || groups.includes(t));
+}
+
+/** Ranges `[start, end)` of the `//` comments of a Cedar text (not counting `//` in strings). */
+function commentRanges(text: string): [number, number][] {
+  const ranges: [number, number][] = [];
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (inString) {
+      if (c === '\\') i++;
+      else if (c === '"') inString = false;
+    } else if (c === '"') {
+      inString = true;
+    } else if (c === '/' && text[i + 1] === '/') {
+      const end = text.indexOf('\n', i);
+      ranges.push([i, end < 0 ? text.length : end]);
+      i = end < 0 ? text.length : end;
+    }
+  }
+  return ranges;
+}
+
+function findInCode(text: string, part: string, from: number, comments: readonly [number, number][]): number {
+  for (let at = text.indexOf(part, from); at >= 0; at = text.indexOf(part, at + 1)) {
+    if (!comments.some(([start, end]) => at >= start && at < end)) return at;
+  }
+  return -1;
 }
 
 function problem(
