@@ -62,6 +62,13 @@ function connectionTokens(value: string | string[] | number | undefined): Set<st
 }
 
 /**
+ * Headers that ask a framework to run another method than the request line's (Express
+ * `method-override`, Rails, Laravel, ASP.NET). The gateway routed and authorized the method
+ * it received: a `GET` allowed as `getUser` must not become a `DELETE` upstream.
+ */
+const METHOD_OVERRIDES = new Set(['x-http-method-override', 'x-method-override', 'x-http-method']);
+
+/**
  * `X_Forwarded_For`, `Transfer_Encoding`...: CGI, WSGI and PHP upstreams map `_` and `-` to the
  * same variable (HTTP_X_FORWARDED_FOR), so an underscore spelling would smuggle a header the
  * gateway owns past it (the reason nginx drops underscored names by default).
@@ -69,11 +76,11 @@ function connectionTokens(value: string | string[] | number | undefined): Set<st
 function isUnderscoreAlias(name: string): boolean {
   if (!name.includes('_')) return false;
   const dashed = name.replaceAll('_', '-');
-  return HOP_BY_HOP.has(dashed) || GATEWAY_OWNED.has(dashed);
+  return HOP_BY_HOP.has(dashed) || GATEWAY_OWNED.has(dashed) || METHOD_OVERRIDES.has(dashed);
 }
 
 /**
- * Copy request headers for the upstream, dropping hop-by-hop and gateway-owned ones, and the
+ * Copy request headers for the upstream, dropping hop-by-hop, gateway-owned and method-override ones, and the
  * identity headers `edits` strips (in `-` or `_` spelling) and the credential headers the
  * gateway `consumed`, then adding the ones `edits` sets.
  */
@@ -86,7 +93,13 @@ export function forwardRequestHeaders(
   const strip = edits?.strip;
   const out: Record<string, string | string[]> = {};
   for (const name in headers) {
-    if (HOP_BY_HOP.has(name) || GATEWAY_OWNED.has(name) || named?.has(name) || isUnderscoreAlias(name))
+    if (
+      HOP_BY_HOP.has(name) ||
+      GATEWAY_OWNED.has(name) ||
+      METHOD_OVERRIDES.has(name) ||
+      named?.has(name) ||
+      isUnderscoreAlias(name)
+    )
       continue;
     if (
       strip !== undefined &&
