@@ -69,7 +69,9 @@ function fullDecision(policies: string, action: string, tags: string[], i: Cedar
   const parts = cedar().policySetTextToParts(policies);
   assert.equal(parts.type, 'success');
   const staticPolicies: Record<string, string> = {};
-  if (parts.type === 'success') parts.policies.forEach((t, n) => (staticPolicies[`p${n}`] = t));
+  if (parts.type === 'success') {
+    for (const [n, t] of parts.policies.entries()) staticPolicies[`p${n}`] = t;
+  }
   const answer = cedar().isAuthorized({
     principal: p === null ? { type: 'Anonymous', id: '' } : { type: 'User', id: p.id },
     action: { type: 'Action', id: action },
