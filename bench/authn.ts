@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
 import { KeyStore } from '../src/stages/authn/apikey/store.ts';
 import { LoadDriver } from './load-driver.ts';
-import { type BenchOptions, parseOptions } from './options.ts';
+import { type BenchOptions, parseOptions, singleProcessOptionsHelp } from './options.ts';
 import { startChild } from './procs.ts';
 import { int, median, ms, type RunRecord, ratio, row, type Summary, summarize } from './report.ts';
 import {
@@ -16,9 +16,8 @@ import {
   cpuProfileFlags,
   lifecycle,
   machine,
-  measure,
-  measureRecord,
   progress,
+  runInterleavedRounds,
   semiSpaceFlags,
 } from './run.ts';
 import type { Scenario } from './scenarios.ts';
@@ -51,21 +50,7 @@ Measures, in one run and one Rampart process, the same GET through four security
 in interleaved rounds (one load generator, one upstream); prints medians, ratios to /anon and
 the CPU each verification adds per request. Brute-force protection keeps its defaults (on).
 
-Options (each also as an env var):
-  --quick                 smoke run: 1 round of 1s runs, 1s warm-up      BENCH_QUICK=1
-  --duration <s>          measured seconds per run (default 10)          BENCH_DURATION
-  --warmup <s>            warm-up seconds per scenario (3)               BENCH_WARMUP
-  --connections <n>       concurrent connections (default 50)            BENCH_CONNECTIONS
-  --rounds <n>            interleaved rounds (default 3)                 BENCH_ROUNDS
-  --semi-space <MB>       --max-semi-space-size for Rampart (16; 0 = node default)
-                                                                         BENCH_SEMI_SPACE
-  --access-log <path>     Rampart's access log destination (default: a file in a temp dir)
-                                                                         BENCH_ACCESS_LOG
-  --json <path>           results file (default: <tmpdir>/rampart-bench/authn-<date>.json)
-                                                                         BENCH_JSON
-  --profile <dir>         write a --cpu-prof profile of Rampart into <dir>
-                                                                         BENCH_PROFILE
-  -h, --help              show this help`;
+${singleProcessOptionsHelp('authn')}`;
 
 /** What the bench issues at start: a JWKS and one credential per protected operation. */
 interface Credentials {
@@ -258,25 +243,6 @@ async function checkScenarios(port: number, list: readonly Scenario[], c: Creden
   }
 }
 
-/** Each round starts one scenario later, so drift on a shared machine hits every scenario alike. */
-async function runRounds(bench: Bench, list: readonly Scenario[]): Promise<RunRecord[]> {
-  const { options } = bench;
-  if (options.warmup > 0) {
-    for (const scenario of list) {
-      progress(`warm-up  ${scenario.name}`);
-      await measure(bench, scenario, 'rampart', options.warmup);
-    }
-  }
-  const records: RunRecord[] = [];
-  for (let round = 1; round <= options.rounds; round++) {
-    for (let i = 0; i < list.length; i++) {
-      const scenario = list[(i + round - 1) % list.length]!;
-      records.push(await measureRecord(bench, round, scenario, 'rampart'));
-    }
-  }
-  return records;
-}
-
 interface Comparison {
   readonly scenario: string;
   /** Median req/s over the median req/s of /anon. */
@@ -419,7 +385,7 @@ async function main(): Promise<number> {
     const top = header(options, nodeFlags, accessLog, jwksServer.url);
     progress(`${top}\n`);
     const bench: Bench = { options, load: new LoadDriver(loadChild), servers: { rampart }, ownedAccessLog };
-    const records = await runRounds(bench, list);
+    const records = await runInterleavedRounds(bench, list);
 
     const summaries = list.map((s) => summarize(records, s.name, 'rampart'));
     const anon = summaries[0]!;

@@ -8,7 +8,7 @@ import { exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
 import { compileGateway } from '../src/config/compile.ts';
 import type { AuthzStage } from '../src/stages/authz/stage.ts';
 import { LoadDriver } from './load-driver.ts';
-import { type BenchOptions, parseOptions } from './options.ts';
+import { type BenchOptions, parseOptions, singleProcessOptionsHelp } from './options.ts';
 import { startChild } from './procs.ts';
 import { int, median, ms, type RunRecord, ratio, row, type Summary, summarize } from './report.ts';
 import {
@@ -16,9 +16,8 @@ import {
   cpuProfileFlags,
   lifecycle,
   machine,
-  measure,
-  measureRecord,
   progress,
+  runInterleavedRounds,
   semiSpaceFlags,
 } from './run.ts';
 import type { Scenario } from './scenarios.ts';
@@ -51,21 +50,7 @@ Measures, in one run and one Rampart process, the same GET behind the same RS256
 in interleaved rounds; prints medians, ratios to /ref and the CPU authz adds per request, then
 the in-process median of one decision for each policy set.
 
-Options (each also as an env var):
-  --quick                 smoke run: 1 round of 1s runs, 1s warm-up      BENCH_QUICK=1
-  --duration <s>          measured seconds per run (default 10)          BENCH_DURATION
-  --warmup <s>            warm-up seconds per scenario (3)               BENCH_WARMUP
-  --connections <n>       concurrent connections (default 50)            BENCH_CONNECTIONS
-  --rounds <n>            interleaved rounds (default 3)                 BENCH_ROUNDS
-  --semi-space <MB>       --max-semi-space-size for Rampart (16; 0 = node default)
-                                                                         BENCH_SEMI_SPACE
-  --access-log <path>     Rampart's access log destination (default: a file in a temp dir)
-                                                                         BENCH_ACCESS_LOG
-  --json <path>           results file (default: <tmpdir>/rampart-bench/authz-<date>.json)
-                                                                         BENCH_JSON
-  --profile <dir>         write a --cpu-prof profile of Rampart into <dir>
-                                                                         BENCH_PROFILE
-  -h, --help              show this help`;
+${singleProcessOptionsHelp('authz')}`;
 
 /**
  * `n` policies as a real API might have them: an owner check, an admin permit and forbid, a
@@ -194,23 +179,6 @@ async function checkScenarios(port: number, list: readonly Scenario[]): Promise<
     await other.arrayBuffer();
     if (other.status !== 403) throw new Error(`${s.name} for bob's order answered ${other.status}, want 403`);
   }
-}
-
-async function runRounds(bench: Bench, list: readonly Scenario[]): Promise<RunRecord[]> {
-  const { options } = bench;
-  if (options.warmup > 0) {
-    for (const scenario of list) {
-      progress(`warm-up  ${scenario.name}`);
-      await measure(bench, scenario, 'rampart', options.warmup);
-    }
-  }
-  const records: RunRecord[] = [];
-  for (let round = 1; round <= options.rounds; round++) {
-    for (let i = 0; i < list.length; i++) {
-      records.push(await measureRecord(bench, round, list[(i + round - 1) % list.length]!, 'rampart'));
-    }
-  }
-  return records;
 }
 
 /**
@@ -370,7 +338,7 @@ async function main(): Promise<number> {
     ].join('\n');
     progress(`${top}\n`);
     const bench: Bench = { options, load: new LoadDriver(loadChild), servers: { rampart }, ownedAccessLog };
-    const records = await runRounds(bench, list);
+    const records = await runInterleavedRounds(bench, list);
     const summaries = list.map((s) => summarize(records, s.name, 'rampart'));
 
     // The load has stopped: the decision micro-bench runs in this process, alone.

@@ -44,6 +44,28 @@ Options (each also as an env var):
                                                                          BENCH_PROFILE
   -h, --help              show this help`;
 
+/**
+ * The options help of a bench that measures several operations of one Rampart (bench:authn,
+ * bench:authz): the same options as `npm run bench`, said of one process.
+ */
+export function singleProcessOptionsHelp(name: string): string {
+  return `Options (each also as an env var):
+  --quick                 smoke run: 1 round of 1s runs, 1s warm-up      BENCH_QUICK=1
+  --duration <s>          measured seconds per run (default 10)          BENCH_DURATION
+  --warmup <s>            warm-up seconds per scenario (3)               BENCH_WARMUP
+  --connections <n>       concurrent connections (default 50)            BENCH_CONNECTIONS
+  --rounds <n>            interleaved rounds (default 3)                 BENCH_ROUNDS
+  --semi-space <MB>       --max-semi-space-size for Rampart (16; 0 = node default)
+                                                                         BENCH_SEMI_SPACE
+  --access-log <path>     Rampart's access log destination (default: a file in a temp dir)
+                                                                         BENCH_ACCESS_LOG
+  --json <path>           results file (default: <tmpdir>/rampart-bench/${name}-<date>.json)
+                                                                         BENCH_JSON
+  --profile <dir>         write a --cpu-prof profile of Rampart into <dir>
+                                                                         BENCH_PROFILE
+  -h, --help              show this help`;
+}
+
 const SPEC = {
   quick: { type: 'boolean' },
   duration: { type: 'string' },

@@ -174,6 +174,27 @@ export async function measureRecord(
 }
 
 /** The node flags every measured proxy runs with (`--semi-space`). */
+/**
+ * Warm each scenario up once, then measure every scenario of `list` on Rampart once per round.
+ * Each round starts one scenario later, so drift on a shared machine hits every scenario alike.
+ */
+export async function runInterleavedRounds(bench: Bench, list: readonly Scenario[]): Promise<RunRecord[]> {
+  const { options } = bench;
+  if (options.warmup > 0) {
+    for (const scenario of list) {
+      progress(`warm-up  ${scenario.name}`);
+      await measure(bench, scenario, 'rampart', options.warmup);
+    }
+  }
+  const records: RunRecord[] = [];
+  for (let round = 1; round <= options.rounds; round++) {
+    for (let i = 0; i < list.length; i++) {
+      records.push(await measureRecord(bench, round, list[(i + round - 1) % list.length]!, 'rampart'));
+    }
+  }
+  return records;
+}
+
 export function semiSpaceFlags(options: BenchOptions): string[] {
   return options.semiSpace > 0 ? [`--max-semi-space-size=${options.semiSpace}`] : [];
 }
