@@ -526,6 +526,12 @@ describe('policies that do not parse or validate stop the load, located in the .
       at: '};\n',
       message: /unexpected token/,
     },
+    {
+      name: 'a claim that cedar.claims does not declare',
+      policies: `${OWNER}\n@id("email")\nforbid (principal, action == Action::"getOrder", resource)\nunless { context.claims.email like "*@example.com" };\n`,
+      at: 'context.claims.email',
+      message: /email/,
+    },
   ];
 
   for (const c of cases) {
