@@ -6,6 +6,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
 import { compileGateway } from '../src/config/compile.ts';
+import { cedar } from '../src/stages/authz/cedar/wasm.ts';
 import type { AuthzStage } from '../src/stages/authz/stage.ts';
 import { LoadDriver } from './load-driver.ts';
 import { type BenchOptions, parseOptions, singleProcessOptionsHelp } from './options.ts';
@@ -351,7 +352,7 @@ async function main(): Promise<number> {
       )
       .join('\n');
     process.stdout.write(
-      `\n${top}\n\n${formatTable(summaries, records)}\n\nOne decision in process (OperationAuthz.decide, ${samples} calls, Cedar ${'4.13'} WebAssembly):\n${micro}\n`,
+      `\n${top}\n\n${formatTable(summaries, records)}\n\nOne decision in process (OperationAuthz.decide, ${samples} calls, Cedar ${cedar().getCedarSDKVersion()} WebAssembly):\n${micro}\n`,
     );
     mkdirSync(dirname(options.jsonOut), { recursive: true });
     writeFileSync(
