@@ -98,7 +98,7 @@ const Cedar = Strict(
       maximum: 1_000_000,
       default: 10_000,
       description:
-        'Most decisions remembered for this API (least recently used first out); 0 turns the cache off. A decision is cached under the exact request sent to Cedar (pruned to what the policies read), so a hit is the decision Cedar would make; operations whose policies read `context.time` are never cached. Emptied on every reload.',
+        'Most decisions remembered for this API (least recently used first out; at most 16 MiB of keys, and requests over 2048 characters are not cached); 0 turns the cache off. A decision is cached under the exact request sent to Cedar (pruned to what the policies read), so a hit is the decision Cedar would make; operations whose policies read `context.time` are never cached. Emptied on every reload.',
     }),
   },
   {

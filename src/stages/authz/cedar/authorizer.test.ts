@@ -255,4 +255,15 @@ describe('the decision cache', () => {
     getOrder.authorize(input(alice, { userId: 'alice', orderId: 'o2' }));
     assert.equal(cache.hits, hits + 1, 'o2 was the least recently used and dropped');
   });
+
+  it('is bounded in bytes, and does not keep requests with very long path parameters', () => {
+    const cache = new DecisionCache(1000, 4096);
+    const { getOrder } = authorizers(POLICIES, cache);
+    const alice = principal('alice', { tenant: 't' });
+    getOrder.authorize(input(alice, { userId: 'alice', orderId: 'x'.repeat(3000) }));
+    assert.equal(cache.size, 0, 'a key over 2048 characters is not cached');
+    for (let i = 0; i < 100; i++) getOrder.authorize(input(alice, { userId: 'alice', orderId: `o${i}` }));
+    assert.ok(cache.bytes <= 4096, `${cache.bytes} bytes`);
+    assert.ok(cache.size > 0 && cache.size < 100, `${cache.size} entries`);
+  });
 });

@@ -252,17 +252,29 @@ function claimValue(
  * builds a new one), so it can never serve a decision of older policies.
  */
 export class DecisionCache {
+  /** Most bytes of keys held (UTF-16, two per character), whatever the entry count. */
+  static readonly MAX_BYTES = 16 * 1024 * 1024;
+  /** A key longer than this (a request with very long path parameters) is not cached. */
+  static readonly MAX_KEY_LENGTH = 2048;
   readonly #max: number;
+  readonly #maxBytes: number;
   readonly #entries = new Map<string, CedarVerdict>();
+  #bytes = 0;
   hits = 0;
   misses = 0;
 
-  constructor(max: number) {
+  constructor(max: number, maxBytes = DecisionCache.MAX_BYTES) {
     this.#max = max;
+    this.#maxBytes = maxBytes;
   }
 
   get size(): number {
     return this.#entries.size;
+  }
+
+  /** Bytes of keys held. */
+  get bytes(): number {
+    return this.#bytes;
   }
 
   get(key: string): CedarVerdict | undefined {
@@ -278,8 +290,18 @@ export class DecisionCache {
     return verdict;
   }
 
+  /**
+   * Remember `verdict`. Bounded by count and by bytes, so that one caller sending many distinct
+   * long paths cannot grow the gateway's memory: long keys are not kept at all.
+   */
   set(key: string, verdict: CedarVerdict): void {
+    if (key.length > DecisionCache.MAX_KEY_LENGTH || this.#entries.has(key)) return;
     this.#entries.set(key, verdict);
-    if (this.#entries.size > this.#max) this.#entries.delete(this.#entries.keys().next().value!);
+    this.#bytes += key.length * 2;
+    while (this.#entries.size > this.#max || this.#bytes > this.#maxBytes) {
+      const oldest = this.#entries.keys().next().value!;
+      this.#entries.delete(oldest);
+      this.#bytes -= oldest.length * 2;
+    }
   }
 }
