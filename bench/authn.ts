@@ -1,12 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
 import { KeyStore } from '../src/stages/authn/apikey/store.ts';
+import { type JwksServer, serveJwks } from './jwks.ts';
 import { LoadDriver } from './load-driver.ts';
 import { type BenchOptions, parseOptions, singleProcessOptionsHelp } from './options.ts';
 import { startChild } from './procs.ts';
@@ -93,44 +92,6 @@ async function issueCredentials(keyStoreFile: string, pepper: string): Promise<C
     esToken: await sign(es, 'bench-es256'),
     apiKey: issued.secret.token,
   };
-}
-
-interface JwksServer {
-  readonly url: string;
-  /** GETs of the key set answered so far. */
-  fetches(): number;
-  close(): void;
-}
-
-/** The identity provider's key set on 127.0.0.1, in this process (it is idle while measuring). */
-function serveJwks(jwks: Credentials['jwks']): Promise<JwksServer> {
-  const body = Buffer.from(JSON.stringify(jwks));
-  let fetches = 0;
-  const server = createServer((req, res) => {
-    req.resume();
-    if (req.method === 'GET' && req.url === '/jwks.json') {
-      fetches++;
-      res.writeHead(200, { 'content-type': 'application/json', 'content-length': body.length });
-      res.end(body);
-      return;
-    }
-    res.writeHead(404, { 'content-length': 0 });
-    res.end();
-  });
-  return new Promise((resolvePromise, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      resolvePromise({
-        url: `http://127.0.0.1:${port}/jwks.json`,
-        fetches: () => fetches,
-        close: () => {
-          server.close();
-          server.closeAllConnections();
-        },
-      });
-    });
-  });
 }
 
 function rampartConfig(upstreamPort: number, accessLog: string, jwksUrl: string, keyStore: string): string {

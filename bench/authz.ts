@@ -1,6 +1,4 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,6 +6,7 @@ import { exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
 import { compileGateway } from '../src/config/compile.ts';
 import { cedar } from '../src/stages/authz/cedar/wasm.ts';
 import type { AuthzStage } from '../src/stages/authz/stage.ts';
+import { type JwksServer, serveJwks } from './jwks.ts';
 import { LoadDriver } from './load-driver.ts';
 import { type BenchOptions, parseOptions, singleProcessOptionsHelp } from './options.ts';
 import { startChild } from './procs.ts';
@@ -132,28 +131,6 @@ async function issueToken(): Promise<{ jwks: { keys: JWK[] }; token: string }> {
     .setExpirationTime('7d')
     .sign(pair.privateKey);
   return { jwks: { keys: [jwk] }, token };
-}
-
-function serveJwks(jwks: { keys: JWK[] }): Promise<{ url: string; close(): void }> {
-  const body = Buffer.from(JSON.stringify(jwks));
-  const server = createServer((req, res) => {
-    req.resume();
-    res.writeHead(req.url === '/jwks.json' ? 200 : 404, { 'content-type': 'application/json' });
-    res.end(req.url === '/jwks.json' ? body : '');
-  });
-  return new Promise((done, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      done({
-        url: `http://127.0.0.1:${port}/jwks.json`,
-        close: () => {
-          server.close();
-          server.closeAllConnections();
-        },
-      });
-    });
-  });
 }
 
 function scenarios(token: string): Scenario[] {
@@ -303,7 +280,7 @@ async function main(): Promise<number> {
   const accessLog = options.accessLog === null ? ownedAccessLog! : resolve(options.accessLog);
   const nodeFlags = semiSpaceFlags(options);
   const { children, stopAll, stopped } = lifecycle(work);
-  let jwks: { url: string; close(): void } | null = null;
+  let jwks: JwksServer | null = null;
   try {
     writeFileSync(join(work, 'p10.cedar'), policySet(10));
     writeFileSync(join(work, 'p100.cedar'), policySet(100));
