@@ -60,7 +60,7 @@ export class CedarAuthorizer {
   readonly #claims: readonly (readonly [string, ClaimDeclaration])[];
   readonly #entities: Readonly<Record<string, string>>;
   readonly #usage: Usage;
-  /** Context attributes and sub-attributes sent; null: all of them. */
+  /** Whether a context attribute (or an attribute of the record `record`) is sent to the engine. */
   readonly #send: (name: string, record?: (typeof CONTEXT_RECORDS)[number]) => boolean;
   readonly #principalEntity: boolean;
   readonly #principalAttrs: readonly ('id' | 'kind' | 'scheme')[];
