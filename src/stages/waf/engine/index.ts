@@ -1,0 +1,71 @@
+/**
+ * Rampart's WAF engine: SecLang rule sets (OWASP CRS v4) compiled once, evaluated per
+ * request by a cheap transaction.
+ *
+ *   const rs = loadRuleSet({ crsDir, before: [{ file: 'setup', text: 'SecAction ...' }] });
+ *   const tx = rs.newTransaction({ method, uri, protocol, headers, remoteAddr });
+ *   tx.processRequestHeaders(); tx.processRequestBody(body);
+ *   tx.interruption; tx.matchedRules;
+ */
+import type { EngineMode } from './actions.ts';
+import type { Registry } from './rule.ts';
+import {
+  compileRuleSet,
+  crsSources,
+  type RuleSetData,
+  readSource,
+  type Setting,
+  type Source,
+} from './ruleset.ts';
+import { type RequestInput, Transaction } from './transaction.ts';
+
+export type { EngineMode } from './actions.ts';
+export type { Registry } from './rule.ts';
+export type { Setting, Source } from './ruleset.ts';
+export { SecLangError } from './seclang/lexer.ts';
+export type {
+  Interruption,
+  MatchedRule,
+  MatchedValue,
+  RequestInput,
+  ResponseInput,
+  Transaction,
+} from './transaction.ts';
+
+export interface LoadOptions {
+  /** A CRS directory: crs-setup.conf(.example), then `before`, then rules/*.conf, then `extra`. */
+  readonly crsDir?: string;
+  /** SecLang files loaded in order (after the CRS rules when crsDir is given). */
+  readonly files?: readonly string[];
+  /** SecLang loaded after crs-setup and before the CRS rules (setup overrides, exclusions). */
+  readonly before?: readonly Source[];
+  /** SecLang loaded last (exclusions after CRS). */
+  readonly extra?: readonly Source[];
+  /** Overrides SecRuleEngine from the files. */
+  readonly ruleEngine?: EngineMode;
+  /** Operator and transformation names (the engine's own registries by default). */
+  readonly registry?: Registry;
+}
+
+export interface RuleSet {
+  readonly ruleCount: number;
+  /** Engine directives found in the sources, for the gateway to map. */
+  readonly settings: readonly Setting[];
+  readonly ruleEngine: EngineMode;
+  newTransaction(req: RequestInput): Transaction;
+}
+
+export function loadRuleSet(opts: LoadOptions): RuleSet {
+  const files = (opts.files ?? []).map(readSource);
+  const sources =
+    opts.crsDir === undefined
+      ? [...(opts.before ?? []), ...files, ...(opts.extra ?? [])]
+      : crsSources(opts.crsDir, opts.before ?? [], [...files, ...(opts.extra ?? [])]);
+  const data: RuleSetData = compileRuleSet(sources, opts.ruleEngine, opts.registry);
+  return {
+    ruleCount: data.rules.length,
+    settings: data.settings,
+    ruleEngine: data.ruleEngine,
+    newTransaction: (req) => new Transaction(data, req),
+  };
+}
