@@ -1,0 +1,377 @@
+/**
+ * A lexer for SQL fragments as they arrive in a request value, in one pass over a byte string
+ * and without allocating: the caller owns one `Lexer` record and reads each token from it.
+ *
+ * It is lenient where databases differ, because an attacker picks the dialect: `--` starts a
+ * comment with or without the space MySQL wants, `#` is MySQL's line comment, `\'` escapes a
+ * quote (MySQL) as well as `''` (every dialect), and every byte up to 0x20 plus 0xA0 counts as
+ * whitespace (SQL Server accepts control bytes between tokens; MySQL accepts `%0b` and
+ * `%a0`). MySQL's executable comments `/*! … *\/` and `/*!50000 … *\/` are not comments to
+ * MySQL, so their body is lexed as code. A keyword split by an empty comment (`UN/**\/ION`),
+ * a filter-evasion trick aimed at filters that strip comments, is read as the keyword.
+ */
+
+import { T } from './token-types.ts';
+import { step, WORD_TABLE, wordAt } from './words.ts';
+
+export interface Lexer {
+  input: string;
+  pos: number;
+  end: number;
+  /** Inside a MySQL `/*! … *\/` comment, whose closing `*\/` is skipped. */
+  inExec: boolean;
+  /** The last token: class, start offset, whether `+ - ~ ! NOT` may be unary, block comment. */
+  type: number;
+  start: number;
+  unary: boolean;
+  block: boolean;
+  /** The token is `||`, which joins strings outside MySQL. */
+  concat: boolean;
+}
+
+export function createLexer(): Lexer {
+  return {
+    input: '',
+    pos: 0,
+    end: 0,
+    inExec: false,
+    type: 0,
+    start: 0,
+    unary: false,
+    block: false,
+    concat: false,
+  };
+}
+
+export function resetLexer(lx: Lexer, input: string, pos: number): void {
+  lx.input = input;
+  lx.pos = pos;
+  lx.end = input.length;
+  lx.inExec = false;
+}
+
+function isSpace(c: number): boolean {
+  return c <= 0x20 || c === 0xa0;
+}
+
+/**
+ * Word bytes: letters, `_`, `$`, bytes ≥ 0x80 (identifiers in MySQL), and `\`, which is no SQL
+ * operator — `'\r\n'` in a value is an escape sequence, not arithmetic.
+ */
+function isWordStart(c: number): boolean {
+  return (
+    (c >= 0x61 && c <= 0x7a) ||
+    (c >= 0x41 && c <= 0x5a) ||
+    c === 0x5f ||
+    c === 0x24 ||
+    c === 0x5c ||
+    (c >= 0x80 && c !== 0xa0)
+  );
+}
+
+/** `:` too: `:name` binds a parameter, `a::text` casts; neither is arithmetic. */
+function isWordChar(c: number): boolean {
+  return isWordStart(c) || (c >= 0x30 && c <= 0x3a);
+}
+
+function isDigit(c: number): boolean {
+  return c >= 0x30 && c <= 0x39;
+}
+
+function isHex(c: number): boolean {
+  return isDigit(c) || (c >= 0x61 && c <= 0x66) || (c >= 0x41 && c <= 0x46);
+}
+
+/**
+ * The offset just past the quote that closes a string whose body starts at `i`, or -1 when
+ * the value ends first (the string is left open — the application's own quote closes it).
+ */
+export function scanString(s: string, i: number, quote: number): number {
+  const end = s.length;
+  while (i < end) {
+    const c = s.charCodeAt(i);
+    if (c === 0x5c) i += 2;
+    else if (c === quote) {
+      if (s.charCodeAt(i + 1) !== quote) return i + 1;
+      i += 2;
+    } else i++;
+  }
+  return -1;
+}
+
+/** Skips whitespace and block comments (not line comments): for look-ahead only. */
+function skipSpace(s: string, i: number, end: number): number {
+  while (i < end) {
+    const c = s.charCodeAt(i);
+    if (isSpace(c)) i++;
+    else if (c === 0x2f && s.charCodeAt(i + 1) === 0x2a) {
+      const close = s.indexOf('*/', i + 2);
+      if (close < 0) return end;
+      i = close + 2;
+    } else break;
+  }
+  return i;
+}
+
+// Word scanning leaves its results here: trie node reached (-1 when off the trie), end offset.
+let wordNode = 0;
+let wordEnd = 0;
+
+function scanWord(s: string, i: number, end: number, node: number): void {
+  while (i < end) {
+    const c = s.charCodeAt(i);
+    if (isWordChar(c)) {
+      node = step(node, c);
+      i++;
+    } else if (c === 0x2e && i + 1 < end && isWordStart(s.charCodeAt(i + 1))) {
+      // A qualified name (`information_schema.tables`, `dbms_lock.sleep`) is one word.
+      node = step(node, c);
+      i++;
+    } else break;
+  }
+  wordNode = node;
+  wordEnd = i;
+}
+
+/**
+ * `UN/**\/ION`: while the word so far is a prefix of a listed word and an empty-looking
+ * comment glues it to more word characters, keep reading across the comment.
+ */
+function scanAcrossComments(s: string, end: number): void {
+  for (;;) {
+    if (wordNode < 0 || s.charCodeAt(wordEnd) !== 0x2f || s.charCodeAt(wordEnd + 1) !== 0x2a) return;
+    if (s.charCodeAt(wordEnd + 2) === 0x21) return;
+    const close = s.indexOf('*/', wordEnd + 2);
+    if (close < 0 || !isWordChar(s.charCodeAt(close + 2))) return;
+    const saveNode = wordNode;
+    const saveEnd = wordEnd;
+    scanWord(s, close + 2, end, wordNode);
+    if (wordNode < 0) {
+      // The glued text is no listed word: the comment separates two tokens, as SQL reads it.
+      wordNode = saveNode;
+      wordEnd = saveEnd;
+      return;
+    }
+  }
+}
+
+function lexWord(lx: Lexer, s: string, i: number): void {
+  const end = lx.end;
+  scanWord(s, i, end, 0);
+  scanAcrossComments(s, end);
+  let j = wordEnd;
+  const c1 = s.charCodeAt(i) | 0x20;
+  // N'national', X'hex', B'bits', E'escaped' (PostgreSQL) are string literals.
+  if (j === i + 1 && s.charCodeAt(j) === 0x27 && (c1 === 0x6e || c1 === 0x78 || c1 === 0x62 || c1 === 0x65)) {
+    const close = scanString(s, j + 1, 0x27);
+    lx.type = T.STR;
+    lx.pos = close < 0 ? end : close;
+    return;
+  }
+  const id = wordAt(wordNode);
+  let cls = id === 0 ? T.WORD : WORD_TABLE.wordClass[id]!;
+  if (id !== 0 && WORD_TABLE.pairFirst[id] === 1) {
+    const p = skipSpace(s, j, end);
+    if (p < end && isWordStart(s.charCodeAt(p))) {
+      scanWord(s, p, end, 0);
+      const pair = WORD_TABLE.pairs.get(id * 4096 + wordAt(wordNode));
+      if (pair !== undefined) {
+        cls = pair;
+        j = wordEnd;
+      }
+    }
+  }
+  if (id !== 0 && WORD_TABLE.callClass[id] !== 0) {
+    const p = skipSpace(s, j, end);
+    if (s.charCodeAt(p) === 0x28) cls = WORD_TABLE.callClass[id]!;
+  }
+  lx.type = cls;
+  lx.unary = cls === T.NOT;
+  lx.pos = j;
+}
+
+function lexNumber(lx: Lexer, s: string, i: number): void {
+  const end = lx.end;
+  let j = i;
+  const c1 = s.charCodeAt(i + 1) | 0x20;
+  if (s.charCodeAt(i) === 0x30 && c1 === 0x78 && isHex(s.charCodeAt(i + 2))) {
+    j = i + 2;
+    while (j < end && isHex(s.charCodeAt(j))) j++;
+  } else if (s.charCodeAt(i) === 0x30 && c1 === 0x62 && (s.charCodeAt(i + 2) | 1) === 0x31) {
+    j = i + 2;
+    while (j < end && (s.charCodeAt(j) | 1) === 0x31) j++;
+  } else {
+    let dot = false;
+    while (j < end) {
+      const c = s.charCodeAt(j);
+      if (isDigit(c)) j++;
+      else if (c === 0x2e && !dot) {
+        dot = true;
+        j++;
+      } else break;
+    }
+    if ((s.charCodeAt(j) | 0x20) === 0x65) {
+      let k = j + 1;
+      const sign = s.charCodeAt(k);
+      if (sign === 0x2b || sign === 0x2d) k++;
+      if (isDigit(s.charCodeAt(k))) {
+        j = k;
+        while (j < end && isDigit(s.charCodeAt(j))) j++;
+      }
+    }
+  }
+  // `1st`, `2abc` are identifiers to MySQL, but `1union`, `1or` split into a number and a
+  // keyword — the glued form is an evasion of filters that want a space before keywords.
+  if (j < end && isWordStart(s.charCodeAt(j))) {
+    scanWord(s, j, end, 0);
+    const id = wordAt(wordNode);
+    const keyword = id !== 0 && (WORD_TABLE.wordClass[id] !== T.WORD || WORD_TABLE.pairFirst[id] === 1);
+    if (!keyword) {
+      lx.type = T.WORD;
+      lx.pos = wordEnd;
+      return;
+    }
+  }
+  lx.type = T.NUM;
+  lx.pos = j;
+}
+
+function lineEnd(s: string, i: number, end: number): number {
+  const nl = s.indexOf('\n', i);
+  return nl < 0 ? end : nl + 1;
+}
+
+/** Reads the next token into `lx`; false at the end of the input. */
+export function nextToken(lx: Lexer): boolean {
+  const s = lx.input;
+  const end = lx.end;
+  let i = lx.pos;
+  for (;;) {
+    while (i < end && isSpace(s.charCodeAt(i))) i++;
+    if (i >= end) {
+      lx.pos = end;
+      return false;
+    }
+    const c = s.charCodeAt(i);
+    const n = s.charCodeAt(i + 1);
+    if (c === 0x2f && n === 0x2a && s.charCodeAt(i + 2) === 0x21) {
+      // MySQL executable comment: skip `/*!` and an optional version number, lex the body.
+      i += 3;
+      while (i < end && isDigit(s.charCodeAt(i))) i++;
+      lx.inExec = true;
+      continue;
+    }
+    if (c === 0x2a && n === 0x2f && lx.inExec) {
+      i += 2;
+      lx.inExec = false;
+      continue;
+    }
+    lx.start = i;
+    lx.unary = false;
+    lx.block = false;
+    lx.concat = false;
+    if (c === 0x27 || c === 0x22) {
+      const close = scanString(s, i + 1, c);
+      lx.type = T.STR;
+      lx.pos = close < 0 ? end : close;
+    } else if (isDigit(c) || (c === 0x2e && isDigit(n))) lexNumber(lx, s, i);
+    else if (isWordStart(c)) lexWord(lx, s, i);
+    else if (c === 0x2f && n === 0x2a) {
+      const close = s.indexOf('*/', i + 2);
+      lx.type = T.COMMENT;
+      lx.block = true;
+      lx.pos = close < 0 ? end : close + 2;
+    } else if ((c === 0x2d && n === 0x2d) || c === 0x23) {
+      lx.type = T.COMMENT;
+      lx.pos = lineEnd(s, i, end);
+    } else if (c === 0x60) {
+      const close = s.indexOf('`', i + 1);
+      lx.type = T.WORD;
+      lx.pos = close < 0 ? end : close + 1;
+    } else if (c === 0x40) lexVariable(lx, s, i);
+    else if (c === 0x5b && lexBracketName(lx, s, i)) {
+      // SQL Server `[name]`, or a JSON array: a name either way, not operators.
+    } else if (c === 0x25 && i > 0 && (s.charCodeAt(i - 1) === 0x27 || s.charCodeAt(i - 1) === 0x22)) {
+      // `'%abc%'`: a LIKE pattern right after a quote is data, not a modulo.
+      scanWord(s, i + 1, end, -1);
+      lx.type = T.WORD;
+      lx.pos = s.charCodeAt(wordEnd) === 0x25 ? wordEnd + 1 : wordEnd;
+    } else lexPunctuation(lx, c, n, i);
+    return true;
+  }
+}
+
+function lexBracketName(lx: Lexer, s: string, i: number): boolean {
+  const close = s.indexOf(']', i + 1);
+  const nl = s.indexOf('\n', i + 1);
+  if (close < 0 || (nl >= 0 && nl < close)) return false;
+  lx.type = T.WORD;
+  lx.pos = close + 1;
+  return true;
+}
+
+function lexVariable(lx: Lexer, s: string, i: number): void {
+  let j = i + 1;
+  if (s.charCodeAt(j) === 0x40) j++;
+  const c = s.charCodeAt(j);
+  if (isWordChar(c)) {
+    scanWord(s, j, lx.end, -1);
+    lx.type = T.VAR;
+    lx.pos = wordEnd;
+  } else if (c === 0x27 || c === 0x22 || c === 0x60) {
+    const close = c === 0x60 ? s.indexOf('`', j + 1) + 1 : scanString(s, j + 1, c);
+    lx.type = T.VAR;
+    lx.pos = close <= 0 ? lx.end : close;
+  } else {
+    lx.type = T.OP;
+    lx.pos = i + 1;
+  }
+}
+
+function lexPunctuation(lx: Lexer, c: number, n: number, i: number): void {
+  lx.pos = i + 1;
+  switch (c) {
+    case 0x28:
+      lx.type = T.OPEN;
+      return;
+    case 0x29:
+      lx.type = T.CLOSE;
+      return;
+    case 0x2c:
+      lx.type = T.COMMA;
+      return;
+    case 0x3b:
+      lx.type = T.SEMI;
+      return;
+    case 0x7c: // `||`: OR in MySQL, concatenation elsewhere — both join an injected operand.
+    case 0x26: // `&&`
+      if (n === c) {
+        lx.type = T.LOGIC;
+        lx.concat = c === 0x7c;
+        lx.pos = i + 2;
+        return;
+      }
+      lx.type = T.ADD;
+      return;
+    case 0x3d:
+    case 0x3c:
+    case 0x3e:
+      lx.type = T.CMP;
+      return;
+    case 0x5e:
+      lx.type = T.ADD;
+      return;
+    case 0x2b:
+    case 0x2d:
+      lx.type = T.ADD;
+      lx.unary = true;
+      return;
+    case 0x7e:
+    case 0x21:
+      lx.type = T.OP;
+      lx.unary = true;
+      return;
+    default:
+      lx.type = T.OP;
+  }
+}
