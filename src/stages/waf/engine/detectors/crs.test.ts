@@ -59,10 +59,12 @@ function fires(rule: DetectorRule, c: CrsCase): boolean {
  */
 const KNOWN_HITS: Readonly<Record<number, readonly string[]>> = {
   942100: [
+    '942120-30', // `user'collate foo--`: breakout, operator, comment
     '942350-9', // `/*';INSERT INTO category(id) VALUES (3)-- -*/`: a stacked INSERT
     '942360-29', // `||(SELECT(DBMS_LDAP.INIT(…)))FROM(DUAL))`: Oracle out-of-band subquery
     '942360-30', // `'||(select(pg_sleep(15))where(true))||'`: time-based blind
     '942360-31', // `UNION ALL SELECT NULL,NULL,CONCAT(…)-- sqCV`: sqlmap UNION probe
+    '942520-17', // `x'~email--`: breakout, operator, comment
     '942521-15', // `\'lol' or '1`: tautology
     '942522-5', // `'or'1`: tautology
   ],

@@ -38,6 +38,10 @@ const PATTERNS: readonly Pattern[] = [
   // of the additive operators `+ - | ^ &`; `o` of the others.)
   { ctx: 'AQ', pattern: 's)?&(?b=[snv(fF]' },
   { ctx: 'A', pattern: 'b)?&(?n=n' },
+  // ... or with a column, when SQL continues after it: `' or username like totpSecret escape 'x'`.
+  { ctx: 'AQ', pattern: 's)?&(?b=b[oa=;c]' },
+  // A breakout, one operator and operand, then a comment: `user'collate nocase--`, `'=x--`.
+  { ctx: 'Q', pattern: 's)?[oa=][nsvb]c$' },
   // Boolean cut short by a comment or a statement end: `' or 1--`, `1 or true#`, `') or x;`.
   { ctx: 'AQ', pattern: 's)?&(?[snvb])?[c;]' },
   { ctx: 'A', pattern: 'n?)?&(?[nv])?[c;]' },
@@ -87,6 +91,10 @@ const PATTERNS: readonly Pattern[] = [
   { ctx: 'AQ', pattern: 's)?k[nbv][oa=][nsv]' },
   { ctx: 'A', pattern: 'n)?k[nbv][,c);k]' },
   { ctx: 'A', pattern: 'n)?k[nbv][oa=][nsv]' },
+  // A clause on a function or subquery (error-based extraction):
+  // `' group by concat(version(),floor(rand(0)*2))`, `1 procedure analyse(extractvalue(…))`.
+  { ctx: 'AQ', pattern: 's)?k(?[fFE]' },
+  { ctx: 'A', pattern: 'n)?k(?[fFE]' },
   // A subquery or function as the next value of a list (INSERT … VALUES injection):
   // `', (select password from users))--`, `',sleep(5))#`.
   { ctx: 'AQ', pattern: 's)?,(?[EfF]' },
@@ -96,8 +104,10 @@ const PATTERNS: readonly Pattern[] = [
   { ctx: 'A', pattern: 'F([nsv][),]' },
   { ctx: 'A', pattern: 'F([EfF]' },
   { ctx: 'A', pattern: 'F[sn]' },
-  // A parenthesised subquery as the value: `(select 1)`, `(select * from users)`.
+  // A parenthesised subquery as the value: `(select 1)`, `(select * from users)`,
+  // `1(select*from(select(sleep(5)))d)`.
   { ctx: 'A', pattern: '(E[nsvfFo(]' },
+  { ctx: 'A', pattern: 'n(E' },
   // A complete SELECT as the value: `select @@version`, `select sleep(5)`,
   // `select * from users`, `select 1,2`. `select a color or size` stays English.
   { ctx: 'A', pattern: 'E[fFv]' },

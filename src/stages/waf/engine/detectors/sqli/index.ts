@@ -42,10 +42,23 @@ let count = 0;
 export function detectSQLi(input: string): SqliVerdict {
   if (input.length === 0) return NO_MATCH;
   const comments = input.indexOf('/*') >= 0;
-  if (readContext(input, 0, CTX_AS_IS, comments)) return verdict();
-  if (input.indexOf("'") >= 0 && readContext(input, 0x27, CTX_QUOTED, comments)) return verdict();
-  if (input.indexOf('"') >= 0 && readContext(input, 0x22, CTX_QUOTED, comments)) return verdict();
+  if (readContext(input, 0, CTX_AS_IS, comments, true)) return verdict();
+  if (quoted(input, 0x27, comments)) return verdict();
+  if (quoted(input, 0x22, comments)) return verdict();
   return NO_MATCH;
+}
+
+/**
+ * Inside a string opened with `quote`: read with MySQL's backslash escapes, and again with
+ * standard SQL's (PostgreSQL, SQLite, SQL Server, Oracle), where `\'` is a backslash and
+ * the quote that closes the string — only when the value holds such a pair.
+ */
+function quoted(input: string, quote: number, comments: boolean): boolean {
+  const q = quote === 0x27 ? "'" : '"';
+  const at = input.indexOf(q);
+  if (at < 0) return false;
+  if (readContext(input, quote, CTX_QUOTED, comments, true)) return true;
+  return input.indexOf(`\\${q}`, at - 1) >= 0 && readContext(input, quote, CTX_QUOTED, comments, false);
 }
 
 function verdict(): SqliVerdict {
@@ -83,9 +96,16 @@ function rank(t: number): number {
 
 /**
  * One reading. `quote` is 0 for as-is, else the quote the application opened; `comments`
- * whether the value holds a block comment (then the UNION rule needs the whole window).
+ * whether the value holds a block comment (then the UNION rule needs the whole window);
+ * `backslash` whether `\` escapes a quote.
  */
-function readContext(input: string, quote: number, ctx: number, comments: boolean): boolean {
+function readContext(
+  input: string,
+  quote: number,
+  ctx: number,
+  comments: boolean,
+  backslash: boolean,
+): boolean {
   const { next, prefix, full } = AUTOMATON;
   count = 0;
   let state = 0;
@@ -95,9 +115,9 @@ function readContext(input: string, quote: number, ctx: number, comments: boolea
   let concatAt = -1;
   let commentStart = 0;
   let commentEnd = 0;
-  resetLexer(lexer, input, 0);
+  resetLexer(lexer, input, 0, backslash);
   if (quote !== 0) {
-    const close = scanString(input, 0, quote);
+    const close = scanString(input, 0, quote, backslash);
     if (close < 0) return false;
     lexer.pos = close;
     state = next[T.STR]!;

@@ -3,8 +3,8 @@
  * and without allocating: the caller owns one `Lexer` record and reads each token from it.
  *
  * It is lenient where databases differ, because an attacker picks the dialect: `--` starts a
- * comment with or without the space MySQL wants, `#` is MySQL's line comment, `\'` escapes a
- * quote (MySQL) as well as `''` (every dialect), and every byte up to 0x20 plus 0xA0 counts as
+ * comment with or without the space MySQL wants, `#` is MySQL's line comment, `''` escapes a
+ * quote in every dialect and `\'` in MySQL (the caller picks; see `backslash`), and every byte up to 0x20 plus 0xA0 counts as
  * whitespace (SQL Server accepts control bytes between tokens; MySQL accepts `%0b` and
  * `%a0`). MySQL's executable comments `/*! … *\/` and `/*!50000 … *\/` are not comments to
  * MySQL, so their body is lexed as code. A keyword split by an empty comment (`UN/**\/ION`),
@@ -27,6 +27,8 @@ export interface Lexer {
   block: boolean;
   /** The token is `||`, which joins strings outside MySQL. */
   concat: boolean;
+  /** `\` escapes a quote inside a string (MySQL), or is a plain byte (standard SQL). */
+  backslash: boolean;
 }
 
 export function createLexer(): Lexer {
@@ -40,10 +42,12 @@ export function createLexer(): Lexer {
     unary: false,
     block: false,
     concat: false,
+    backslash: true,
   };
 }
 
-export function resetLexer(lx: Lexer, input: string, pos: number): void {
+export function resetLexer(lx: Lexer, input: string, pos: number, backslash: boolean): void {
+  lx.backslash = backslash;
   lx.input = input;
   lx.pos = pos;
   lx.end = input.length;
@@ -86,11 +90,11 @@ function isHex(c: number): boolean {
  * The offset just past the quote that closes a string whose body starts at `i`, or -1 when
  * the value ends first (the string is left open — the application's own quote closes it).
  */
-export function scanString(s: string, i: number, quote: number): number {
+export function scanString(s: string, i: number, quote: number, backslash: boolean): number {
   const end = s.length;
   while (i < end) {
     const c = s.charCodeAt(i);
-    if (c === 0x5c) i += 2;
+    if (c === 0x5c && backslash) i += 2;
     else if (c === quote) {
       if (s.charCodeAt(i + 1) !== quote) return i + 1;
       i += 2;
@@ -113,24 +117,43 @@ function skipSpace(s: string, i: number, end: number): number {
   return i;
 }
 
-// Word scanning leaves its results here: trie node reached (-1 when off the trie), end offset.
+// Word scanning leaves its results here: trie node reached (-1 when off the trie), the node
+// of the last part of a qualified name, end offset.
 let wordNode = 0;
+let lastPartNode = 0;
 let wordEnd = 0;
 
 function scanWord(s: string, i: number, end: number, node: number): void {
+  let part = node;
   while (i < end) {
     const c = s.charCodeAt(i);
     if (isWordChar(c)) {
       node = step(node, c);
+      part = step(part, c);
       i++;
-    } else if (c === 0x2e && i + 1 < end && isWordStart(s.charCodeAt(i + 1))) {
-      // A qualified name (`information_schema.tables`, `dbms_lock.sleep`) is one word.
+    } else if (c === 0x2e && (isWordStart(s.charCodeAt(i + 1)) || s.charCodeAt(i + 1) === 0x2e)) {
+      // A qualified name (`information_schema.tables`, `dbms_lock.sleep`, SQL Server's
+      // `master..xp_cmdshell`) is one word.
       node = step(node, c);
+      part = 0;
       i++;
     } else break;
   }
   wordNode = node;
+  lastPartNode = part;
   wordEnd = i;
+}
+
+/**
+ * The word id of a scanned word: the whole name when listed (`dbms_lock.sleep`), else the
+ * last part of a qualified name when that is a procedure or function (`master.dbo.xp_cmdshell`,
+ * `sys.sleep(`) — the schema does not change what the call does.
+ */
+function scannedWordId(): number {
+  const id = wordAt(wordNode);
+  if (id !== 0 || lastPartNode === wordNode) return id;
+  const last = wordAt(lastPartNode);
+  return last !== 0 && (WORD_TABLE.callClass[last] !== 0 || WORD_TABLE.wordClass[last] === T.F) ? last : 0;
 }
 
 /**
@@ -163,12 +186,12 @@ function lexWord(lx: Lexer, s: string, i: number): void {
   const c1 = s.charCodeAt(i) | 0x20;
   // N'national', X'hex', B'bits', E'escaped' (PostgreSQL) are string literals.
   if (j === i + 1 && s.charCodeAt(j) === 0x27 && (c1 === 0x6e || c1 === 0x78 || c1 === 0x62 || c1 === 0x65)) {
-    const close = scanString(s, j + 1, 0x27);
+    const close = scanString(s, j + 1, 0x27, lx.backslash);
     lx.type = T.STR;
     lx.pos = close < 0 ? end : close;
     return;
   }
-  const id = wordAt(wordNode);
+  const id = scannedWordId();
   let cls = id === 0 ? T.WORD : WORD_TABLE.wordClass[id]!;
   if (id !== 0 && WORD_TABLE.pairFirst[id] === 1) {
     const p = skipSpace(s, j, end);
@@ -271,7 +294,7 @@ export function nextToken(lx: Lexer): boolean {
     lx.block = false;
     lx.concat = false;
     if (c === 0x27 || c === 0x22) {
-      const close = scanString(s, i + 1, c);
+      const close = scanString(s, i + 1, c, lx.backslash);
       lx.type = T.STR;
       lx.pos = close < 0 ? end : close;
     } else if (isDigit(c) || (c === 0x2e && isDigit(n))) lexNumber(lx, s, i);
@@ -319,7 +342,7 @@ function lexVariable(lx: Lexer, s: string, i: number): void {
     lx.type = T.VAR;
     lx.pos = wordEnd;
   } else if (c === 0x27 || c === 0x22 || c === 0x60) {
-    const close = c === 0x60 ? s.indexOf('`', j + 1) + 1 : scanString(s, j + 1, c);
+    const close = c === 0x60 ? s.indexOf('`', j + 1) + 1 : scanString(s, j + 1, c, lx.backslash);
     lx.type = T.VAR;
     lx.pos = close <= 0 ? lx.end : close;
   } else {

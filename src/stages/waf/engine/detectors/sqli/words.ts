@@ -44,7 +44,8 @@ const FUNCTIONS =
   'rtrim lpad rpad strcmp make_set export_set soundex json_extract json_keys row_count found_rows ' +
   'last_insert_id connection_id name_const pow power sqrt exp to_char to_number to_hex xmltype xmlelement ' +
   'xmlagg query_to_xml table_to_xml generate_series current_setting has_database_privilege exists ' +
-  'insert replace values procedure_analyse';
+  'insert replace values analyse row floor rand json_valid json_build_object sqlite_version ' +
+  'sqlite_compileoption_used encode lo_get overlay';
 
 /**
  * Attack functions (`F`): calls with a side effect or a timing, file, network or error channel

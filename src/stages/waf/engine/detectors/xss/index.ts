@@ -50,6 +50,8 @@ function fromUnquotedValue(s: string): boolean {
 
 /** The rest of the tag the value was in, then the text after it. */
 function afterValue(s: string, i: number): boolean {
+  // Only an attribute with a value, or a tag after the `>`, can be dangerous from here.
+  if (s.indexOf('=', i) < 0 && s.indexOf('<', i) < 0) return false;
   const next = scanAttributes(s, i);
   return next === FOUND || (next < s.length && scanData(s, next));
 }
