@@ -7,14 +7,22 @@ import { type KeySelector, keyMatches } from './variables.ts';
 export interface Entry {
   readonly key: string;
   value: string;
+  /** `COLLECTION:key`, as targets are named in logs and MATCHED_VAR_NAME. */
+  readonly name: string;
 }
 
 export class Collection {
   readonly entries: Entry[] = [];
   readonly #byKey = new Map<string, Entry[]>();
+  readonly #prefix: string;
+
+  /** `variable` names the entries (`ARGS` → `ARGS:key`); '' keeps the key as the name. */
+  constructor(variable: string) {
+    this.#prefix = variable === '' ? '' : `${variable}:`;
+  }
 
   add(key: string, value: string): void {
-    const entry = { key, value };
+    const entry = { key, value, name: this.#prefix + key };
     this.entries.push(entry);
     const lower = key.toLowerCase();
     const list = this.#byKey.get(lower);
@@ -50,6 +58,7 @@ export class Collection {
   }
 
   clear(): void {
+    if (this.entries.length === 0) return;
     this.entries.length = 0;
     this.#byKey.clear();
   }

@@ -17,11 +17,30 @@ export interface TargetSource {
   readonly collections: ReadonlyMap<string, Collection>;
 }
 
+interface Plan {
+  readonly spec: VariableSpec;
+  /** The rule's own `!VAR:key` exclusions for this target's variable. */
+  readonly excluded: readonly VariableSpec[];
+}
+
+/** Per-rule target plans, built on first use (rules no longer change once loaded). */
+const plans = new WeakMap<Rule, readonly Plan[]>();
+
+function planFor(rule: Rule): readonly Plan[] {
+  let plan = plans.get(rule);
+  if (plan === undefined) {
+    plan = rule.variables
+      .filter((v) => !v.exclude)
+      .map((spec) => ({ spec, excluded: rule.variables.filter((v) => v.exclude && v.name === spec.name) }));
+    plans.set(rule, plan);
+  }
+  return plan;
+}
+
 export function resolveTargets(rule: Rule, src: TargetSource, removals: readonly VariableSpec[]): Target[] {
   const out: Target[] = [];
-  for (const spec of rule.variables) {
-    if (spec.exclude) continue;
-    const excluded = exclusionsFor(spec.name, rule.variables, removals);
+  for (const { spec, excluded: own } of planFor(rule)) {
+    const excluded = removals.length === 0 ? own : [...own, ...removals.filter((v) => v.name === spec.name)];
     if (!COLLECTIONS.has(spec.name)) {
       if (excluded.some((e) => e.selector.kind === 'all')) continue;
       const value = src.scalars.get(spec.name) ?? '';
@@ -40,18 +59,7 @@ export function resolveTargets(rule: Rule, src: TargetSource, removals: readonly
       });
       continue;
     }
-    for (const e of entries) out.push({ name: `${spec.name}:${e.key}`, value: e.value });
+    for (const e of entries) out.push(e);
   }
-  return out;
-}
-
-function exclusionsFor(
-  name: string,
-  vars: readonly VariableSpec[],
-  removals: readonly VariableSpec[],
-): VariableSpec[] {
-  const out: VariableSpec[] = [];
-  for (const v of vars) if (v.exclude && v.name === name) out.push(v);
-  for (const v of removals) if (v.name === name) out.push(v);
   return out;
 }

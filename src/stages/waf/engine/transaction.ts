@@ -72,18 +72,21 @@ export class Transaction implements OperatorTx {
   readonly #rs: RuleSetData;
   readonly scalars = new Map<string, string>();
   readonly collections = new Map<string, Collection>();
-  readonly tx = new Collection();
+  readonly tx = new Collection('TX');
   readonly matchedRules: MatchedRule[] = [];
   interruption: Interruption | undefined;
   mode: EngineMode;
   bodyProcessor: string | undefined;
   requestBodyAccess = true;
+  forceRequestBodyVariable = false;
   readonly #removedIds: IdRange[] = [];
   readonly #removedTags = new Set<string>();
   readonly #removedMsgs = new Set<string>();
   readonly #targetRemovals: TargetRemoval[] = [];
   readonly #cache = new Map<string, string>();
-  readonly #matchedVars = new Collection();
+  // Entries keep the matched target's own name (`ARGS:q`), as ModSecurity logs them.
+  readonly #matchedVars = new Collection('');
+  readonly #matchedVarsNames = new Collection('');
   #capturing = false;
   #current: Rule | undefined;
   #allowed = 0;
@@ -96,6 +99,7 @@ export class Transaction implements OperatorTx {
     this.mode = rs.ruleEngine;
     this.collections.set('TX', this.tx);
     this.collections.set('MATCHED_VARS', this.#matchedVars);
+    this.collections.set('MATCHED_VARS_NAMES', this.#matchedVarsNames);
     this.#setupRequest(req);
   }
 
@@ -171,7 +175,7 @@ export class Transaction implements OperatorTx {
   #collection(name: string): Collection {
     let c = this.collections.get(name);
     if (c === undefined) {
-      c = new Collection();
+      c = new Collection(name);
       this.collections.set(name, c);
     }
     return c;
@@ -232,7 +236,10 @@ export class Transaction implements OperatorTx {
 
   #setupBody(body: string): void {
     const s = this.scalars;
-    s.set('REQUEST_BODY', body);
+    // As ModSecurity: REQUEST_BODY holds the raw body for URLENCODED, or when a rule forces
+    // it (CRS 901340 does for bodies no processor parses); JSON, XML and multipart bodies are
+    // inspected through the variables their processors fill.
+    if (this.bodyProcessor === 'URLENCODED' || this.forceRequestBodyVariable) s.set('REQUEST_BODY', body);
     s.set('REQUEST_BODY_LENGTH', String(body.length));
     s.set('FULL_REQUEST_LENGTH', String(body.length));
     s.set('REQBODY_ERROR', '0');
@@ -341,7 +348,7 @@ export class Transaction implements OperatorTx {
   #evaluate(starter: Rule): boolean {
     this.#current = starter;
     this.#matchedVars.clear();
-    this.#collection('MATCHED_VARS_NAMES').clear();
+    this.#matchedVarsNames.clear();
     const all: MatchedValue[] = [];
     for (let r: Rule | undefined = starter; r !== undefined; r = r.chain) {
       const n = this.#evalLink(r, starter, all);
@@ -372,7 +379,7 @@ export class Transaction implements OperatorTx {
       this.scalars.set('MATCHED_VAR', value);
       this.scalars.set('MATCHED_VAR_NAME', name);
       this.#matchedVars.add(name, value);
-      this.#collection('MATCHED_VARS_NAMES').add(name, name);
+      this.#matchedVarsNames.add(name, name);
       // Non-disruptive actions run per match, before the next link is evaluated: a chain
       // starter's setvar may feed its chained rule (CRS 920450).
       for (const e of rule.effects) {
@@ -475,8 +482,11 @@ export class Transaction implements OperatorTx {
       case 'requestBodyAccess':
         this.requestBodyAccess = c.on;
         return;
+      case 'forceRequestBodyVariable':
+        this.forceRequestBodyVariable = c.on;
+        return;
       default:
-        // forceRequestBodyVariable: REQUEST_BODY is always set; audit and debug logs are the gateway's.
+        // Audit and debug logs are the gateway's, not the engine's.
         return;
     }
   }

@@ -17,7 +17,7 @@ test('bad targets are errors', () => {
 
 test('keys compare case-insensitively; a collection keeps repeated keys in order', () => {
   assert.equal(keyMatches(exactKey('Content-Type'), 'content-type'), true);
-  const c = new Collection();
+  const c = new Collection('ARGS');
   c.add('A', '1');
   c.add('a', '2');
   c.add('b', '3');
@@ -30,6 +30,7 @@ test('keys compare case-insensitively; a collection keeps repeated keys in order
     c.entries.map((e) => `${e.key}=${e.value}`),
     ['b=3', 'A=9'],
   );
+  assert.equal(c.entries[1]?.name, 'ARGS:A');
   c.delete('b');
   assert.equal(c.size, 1);
 });

@@ -24,6 +24,7 @@ test('JSON is flattened as json.a.b and json.a.0, escapes become UTF-8 bytes', (
   const r = collect('JSON', '{"a":{"b":[1,true,null]},"s":"\\u00e9"}');
   assert.equal(r.error, undefined);
   assert.deepEqual(r.of('ARGS_POST'), [
+    ['json.a.b', '3'],
     ['json.a.b.0', '1'],
     ['json.a.b.1', 'true'],
     ['json.a.b.2', ''],

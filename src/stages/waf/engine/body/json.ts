@@ -1,6 +1,6 @@
 /**
- * JSON bodies, flattened as Coraza names them: `json.a.b` for object members and
- * `json.a.0` for array elements; scalars as their JSON text (`true`, `12`), null as ''.
+ * JSON bodies, flattened as Coraza names them: `json.a.b` for object members,
+ * `json.a.0` for array elements and `json.a` (the length) for the array; scalars as their JSON text (`true`, `12`), null as ''.
  * Nesting is bounded so a deeply nested body cannot exhaust the stack.
  */
 import { addArg, type BodyState, toByteString } from './index.ts';
@@ -49,6 +49,9 @@ export function escapesAsBytes(body: string): string {
 function walk(v: unknown, prefix: string, depth: number, state: BodyState): void {
   if (depth > MAX_DEPTH) throw new Error(`JSON nesting deeper than ${MAX_DEPTH}`);
   if (Array.isArray(v)) {
+    // As Coraza: the array itself is an argument holding its length, so rules on names see
+    // `json.roles__in` and not only `json.roles__in.0`.
+    addArg(state, prefix, String(v.length));
     for (let i = 0; i < v.length; i++) walk(v[i], `${prefix}.${i}`, depth + 1, state);
     return;
   }
