@@ -91,16 +91,22 @@ function isHex(c: number): boolean {
  * the value ends first (the string is left open — the application's own quote closes it).
  */
 export function scanString(s: string, i: number, quote: number, backslash: boolean): number {
-  const end = s.length;
-  while (i < end) {
-    const c = s.charCodeAt(i);
-    if (c === 0x5c && backslash) i += 2;
-    else if (c === quote) {
-      if (s.charCodeAt(i + 1) !== quote) return i + 1;
-      i += 2;
-    } else i++;
+  const q = quote === 0x27 ? "'" : quote === 0x22 ? '"' : '`';
+  for (;;) {
+    // indexOf finds the next quote far faster than a byte loop; escapes are checked after.
+    const at = s.indexOf(q, i);
+    if (at < 0) return -1;
+    if (backslash) {
+      let k = at - 1;
+      while (k >= i && s.charCodeAt(k) === 0x5c) k--;
+      if ((at - 1 - k) % 2 === 1) {
+        i = at + 1;
+        continue;
+      }
+    }
+    if (s.charCodeAt(at + 1) !== quote) return at + 1;
+    i = at + 2;
   }
-  return -1;
 }
 
 /** Skips whitespace and block comments (not line comments): for look-ahead only. */

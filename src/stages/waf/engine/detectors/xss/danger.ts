@@ -50,6 +50,29 @@ export function nameIs(s: string, start: number, end: number, word: string): boo
   return k === word.length;
 }
 
+/** The tag names as a case-insensitive trie over a-z: one array read per byte of a name. */
+function buildTrie(words: readonly string[]): { next: Int32Array; accept: Uint8Array } {
+  const next: number[] = new Array(26).fill(0);
+  const accept: number[] = [0];
+  for (const w of words) {
+    let node = 0;
+    for (let i = 0; i < w.length; i++) {
+      const l = w.charCodeAt(i) - 0x61;
+      let to = next[node * 26 + l]!;
+      if (to === 0) {
+        to = accept.length;
+        accept.push(0);
+        for (let k = 0; k < 26; k++) next.push(0);
+        next[node * 26 + l] = to;
+      }
+      node = to;
+    }
+    accept[node] = 1;
+  }
+  return { next: Int32Array.from(next), accept: Uint8Array.from(accept) };
+}
+const TAGS = buildTrie(DANGEROUS_TAGS);
+
 /** A dangerous element name; a namespace prefix (`<x:script>`) does not hide it. */
 export function dangerousTag(s: string, start: number, end: number): boolean {
   for (let i = end - 1; i > start; i--) {
@@ -58,8 +81,16 @@ export function dangerousTag(s: string, start: number, end: number): boolean {
       break;
     }
   }
-  for (const tag of DANGEROUS_TAGS) if (nameIs(s, start, end, tag)) return true;
-  return false;
+  let node = 0;
+  for (let i = start; i < end; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 0) continue;
+    const l = lower(c) - 0x61;
+    if (l < 0 || l > 25) return false;
+    node = TAGS.next[node * 26 + l]!;
+    if (node === 0) return false;
+  }
+  return TAGS.accept[node] === 1;
 }
 
 /**

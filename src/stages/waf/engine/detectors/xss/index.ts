@@ -50,8 +50,12 @@ function fromUnquotedValue(s: string): boolean {
 
 /** The rest of the tag the value was in, then the text after it. */
 function afterValue(s: string, i: number): boolean {
-  // Only an attribute with a value, or a tag after the `>`, can be dangerous from here.
-  if (s.indexOf('=', i) < 0 && s.indexOf('<', i) < 0) return false;
+  // Only an attribute with a value, or a tag after the `>`, can be dangerous from here. With
+  // no `=` left there are no values (so no quotes to respect): go straight to the `>`.
+  if (s.indexOf('=', i) < 0) {
+    const gt = s.indexOf('>', i);
+    return gt >= 0 && s.indexOf('<', gt) >= 0 && scanData(s, gt + 1);
+  }
   const next = scanAttributes(s, i);
   return next === FOUND || (next < s.length && scanData(s, next));
 }
