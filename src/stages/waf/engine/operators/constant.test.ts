@@ -1,0 +1,10 @@
+import { vectors } from './vectors.test-helper.ts';
+
+vectors('unconditionalMatch', '', [
+  ['', true],
+  ['anything', true],
+]);
+vectors('noMatch', '', [
+  ['', false],
+  ['anything', false],
+]);
