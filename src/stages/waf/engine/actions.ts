@@ -60,6 +60,10 @@ export interface ActionSet {
   phase?: number;
   chain: boolean;
   disruptive?: Disruptive;
+  /** `allow` (all), `allow:phase`, `allow:request`. */
+  allowScope?: 'all' | 'phase' | 'request';
+  /** `redirect:URL` (macros allowed). */
+  redirect?: string;
   status?: number;
   msg?: string;
   logdata?: string;
@@ -120,8 +124,23 @@ const ACTIONS: ReadonlyMap<string, Apply> = new Map<string, Apply>([
   ['block', (s) => (s.disruptive = 'block')],
   ['deny', (s) => (s.disruptive = 'deny')],
   ['drop', (s) => (s.disruptive = 'drop')],
-  ['allow', (s) => (s.disruptive = 'allow')],
-  ['redirect', (s) => (s.disruptive = 'redirect')],
+  [
+    'allow',
+    (s, v) => {
+      const scope = v.toLowerCase();
+      if (scope !== '' && scope !== 'phase' && scope !== 'request')
+        throw new Error(`bad allow "${v}": expected phase or request`);
+      s.disruptive = 'allow';
+      s.allowScope = scope === '' ? 'all' : scope;
+    },
+  ],
+  [
+    'redirect',
+    (s, v) => {
+      s.disruptive = 'redirect';
+      s.redirect = nonEmpty(v, 'redirect');
+    },
+  ],
   ['status', (s, v) => (s.status = positiveInt(v, 'status'))],
   ['msg', (s, v) => (s.msg = v)],
   ['logdata', (s, v) => (s.logdata = v)],

@@ -28,10 +28,14 @@ export interface Rule {
   readonly transformKey: string;
   readonly disruptive: Disruptive;
   readonly status: number | undefined;
+  readonly allowScope: 'all' | 'phase' | 'request' | undefined;
+  readonly redirect: string | undefined;
   readonly msg: string | undefined;
   readonly logdata: string | undefined;
   readonly severity: string | undefined;
   readonly tags: readonly string[];
+  /** `tags` as a set, for the per-rule checks of tag-based removals. */
+  readonly tagSet: ReadonlySet<string>;
   readonly ver: string | undefined;
   readonly rev: string | undefined;
   readonly maturity: string | undefined;
@@ -121,10 +125,13 @@ export function compileRule(input: CompileInput): Rule {
     transformKey: names.join(','),
     disruptive: set.disruptive ?? 'pass',
     status: set.status,
+    allowScope: set.allowScope,
+    redirect: set.redirect,
     msg: set.msg,
     logdata: set.logdata,
     severity: set.severity,
     tags: set.tags,
+    tagSet: new Set(set.tags),
     ver: set.ver,
     rev: set.rev,
     maturity: set.maturity,

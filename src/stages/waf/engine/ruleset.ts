@@ -87,6 +87,11 @@ class Compiler {
   readonly signatures: string[] = [];
   readonly markers = new Set<string>();
   readonly ids = new Set<number>();
+  /** How each chain starter was written, so SecRuleUpdateActionById can recompile it. */
+  readonly written = new Map<
+    Rule,
+    { d: Directive; variables: VariableSpec[]; operator: OperatorSpec; actions: readonly ActionSpec[] }
+  >();
   pending: Pending | undefined;
   pendingAt: Directive | undefined;
   readonly registry: Registry;
@@ -132,7 +137,7 @@ class Compiler {
         this.remove((r) => inRanges(r.id, s.ranges));
         return;
       case 'removeByTag':
-        this.remove((r) => r.tags.includes(s.tag));
+        this.remove((r) => r.tagSet.has(s.tag));
         return;
       case 'removeByMsg':
         this.remove((r) => r.msg === s.msg);
@@ -141,13 +146,14 @@ class Compiler {
         this.updateTargets((r) => inRanges(r.id, s.ranges), s.variables, `id ${s.d.args[0]}`);
         return;
       case 'updateTargetByTag':
-        this.updateTargets((r) => r.tags.includes(s.tag), s.variables, undefined);
+        this.updateTargets((r) => r.tagSet.has(s.tag), s.variables, undefined);
         return;
       case 'updateTargetByMsg':
         this.updateTargets((r) => r.msg === s.msg, s.variables, undefined);
         return;
       case 'updateActionById':
-        throw new Error('SecRuleUpdateActionById is not supported; use ctl: or a replacement rule');
+        this.updateActions(s.id, s.actions);
+        return;
       case 'signature':
         this.signatures.push(s.value);
         return;
@@ -192,6 +198,7 @@ class Compiler {
       pending.last = rule;
     } else {
       this.ids.add(rule.id);
+      this.written.set(rule, { d, variables, operator, actions });
       this.rules.push(rule);
       this.items.push({ item: { kind: 'rule', rule }, phase });
     }
@@ -203,7 +210,39 @@ class Compiler {
     }
   }
 
+  /**
+   * SecRuleUpdateActionById: the rule is recompiled with the new actions after its own
+   * (a later single-valued action wins; t:none resets as usual). Id and phase stay.
+   */
+  updateActions(id: number, actions: readonly ActionSpec[]): void {
+    const old = this.rules.find((r) => r.id === id);
+    const w = old === undefined ? undefined : this.written.get(old);
+    if (old === undefined || w === undefined)
+      throw new Error(`no rule with id ${id} is loaded before this directive`);
+    if (actions.some((a) => a.name === 'id' || a.name === 'phase' || a.name === 'chain')) {
+      throw new Error('cannot change id, phase or chain');
+    }
+    const all = [...w.actions, ...actions];
+    const set = collectActions(this.defaults.get(old.phase) ?? [], all);
+    const rule = compileRule({
+      d: w.d,
+      variables: w.variables,
+      operator: w.operator,
+      set,
+      phase: old.phase,
+      parent: undefined,
+      registry: this.registry,
+    });
+    rule.chain = old.chain;
+    this.written.delete(old);
+    this.written.set(rule, { ...w, actions: all });
+    this.rules[this.rules.indexOf(old)] = rule;
+    const at = this.items.findIndex((x) => x.item.kind === 'rule' && x.item.rule === old);
+    if (at >= 0) this.items[at] = { item: { kind: 'rule', rule }, phase: old.phase };
+  }
+
   remove(pred: (r: Rule) => boolean): void {
+    for (const r of this.rules) if (pred(r)) this.ids.delete(r.id);
     for (let i = this.items.length - 1; i >= 0; i--) {
       const it = this.items[i]?.item;
       if (it?.kind === 'rule' && pred(it.rule)) this.items.splice(i, 1);

@@ -19,6 +19,9 @@ export interface TargetSource {
 
 interface Plan {
   readonly spec: VariableSpec;
+  readonly collection: boolean;
+  /** `&ARGS:x` / the scalar's name, computed once. */
+  readonly name: string;
   /** The rule's own `!VAR:key` exclusions for this target's variable. */
   readonly excluded: readonly VariableSpec[];
 }
@@ -31,35 +34,56 @@ function planFor(rule: Rule): readonly Plan[] {
   if (plan === undefined) {
     plan = rule.variables
       .filter((v) => !v.exclude)
-      .map((spec) => ({ spec, excluded: rule.variables.filter((v) => v.exclude && v.name === spec.name) }));
+      .map((spec) => ({
+        spec,
+        collection: COLLECTIONS.has(spec.name),
+        name: spec.count
+          ? `&${spec.name}${spec.selector.kind === 'exact' ? `:${spec.selector.key}` : ''}`
+          : spec.name,
+        excluded: rule.variables.filter((v) => v.exclude && v.name === spec.name),
+      }));
     plans.set(rule, plan);
   }
   return plan;
 }
 
+function isExcluded(excluded: readonly VariableSpec[], key: string): boolean {
+  for (let i = 0; i < excluded.length; i++) {
+    const x = excluded[i];
+    if (x !== undefined && keyMatches(x.selector, key)) return true;
+  }
+  return false;
+}
+
 export function resolveTargets(rule: Rule, src: TargetSource, removals: readonly VariableSpec[]): Target[] {
   const out: Target[] = [];
-  for (const { spec, excluded: own } of planFor(rule)) {
-    const excluded = removals.length === 0 ? own : [...own, ...removals.filter((v) => v.name === spec.name)];
-    if (!COLLECTIONS.has(spec.name)) {
-      if (excluded.some((e) => e.selector.kind === 'all')) continue;
-      const value = src.scalars.get(spec.name) ?? '';
-      if (spec.count) out.push({ name: `&${spec.name}`, value: src.scalars.has(spec.name) ? '1' : '0' });
-      else out.push({ name: spec.name, value });
+  for (const plan of planFor(rule)) {
+    const spec = plan.spec;
+    let excluded = plan.excluded;
+    if (removals.length > 0) {
+      const extra = removals.filter((v) => v.name === spec.name);
+      if (extra.length > 0) excluded = [...excluded, ...extra];
+    }
+    if (!plan.collection) {
+      if (excluded.length > 0 && excluded.some((e) => e.selector.kind === 'all')) continue;
+      if (spec.count) out.push({ name: plan.name, value: src.scalars.has(spec.name) ? '1' : '0' });
+      else out.push({ name: plan.name, value: src.scalars.get(spec.name) ?? '' });
       continue;
     }
     const col = src.collections.get(spec.name);
-    let entries: readonly Entry[] = col === undefined ? [] : col.select(spec.selector);
-    if (excluded.length > 0)
-      entries = entries.filter((e) => !excluded.some((x) => keyMatches(x.selector, e.key)));
-    if (spec.count) {
-      out.push({
-        name: `&${spec.name}${spec.selector.kind === 'exact' ? `:${spec.selector.key}` : ''}`,
-        value: String(entries.length),
-      });
+    if (col === undefined || col.size === 0) {
+      if (spec.count) out.push({ name: plan.name, value: '0' });
       continue;
     }
-    for (const e of entries) out.push(e);
+    const entries: readonly Entry[] = col.select(spec.selector);
+    if (spec.count) {
+      let n = 0;
+      for (const e of entries) if (excluded.length === 0 || !isExcluded(excluded, e.key)) n++;
+      out.push({ name: plan.name, value: String(n) });
+      continue;
+    }
+    if (excluded.length === 0) for (const e of entries) out.push(e);
+    else for (const e of entries) if (!isExcluded(excluded, e.key)) out.push(e);
   }
   return out;
 }

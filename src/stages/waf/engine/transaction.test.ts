@@ -224,3 +224,52 @@ test('engine directives are returned as settings', () => {
     ],
   );
 });
+
+test('allow stops the phase, the request phases, or the whole transaction', () => {
+  const rules = (scope: string) => `
+SecRule ARGS:q "@streq Hello" "id:1,phase:1,${scope}"
+SecRule ARGS:q "@rx ." "id:2,phase:1,pass"
+SecRule ARGS:q "@rx ." "id:3,phase:2,pass"
+SecRule ARGS:q "@rx ." "id:4,phase:3,pass"
+`;
+  const phases = (scope: string) => {
+    const { tx } = run(rules(scope));
+    tx.processResponseHeaders({ status: 200, headers: [] });
+    return tx.matchedRules.map((m) => m.id);
+  };
+  assert.deepEqual(phases('allow:phase'), [1, 3, 4]);
+  assert.deepEqual(phases('allow:request'), [1, 4]);
+  assert.deepEqual(phases('allow'), [1]);
+  assert.throws(() => run(rules('allow:never')), /bad allow/);
+});
+
+test('redirect interrupts with the expanded location', () => {
+  const { tx } = run(
+    `SecRule ARGS:q "@streq Hello" "id:1,phase:1,redirect:'https://example.com/blocked?%{ARGS.x}'"`,
+  );
+  assert.deepEqual(tx.interruption, {
+    ruleId: 1,
+    action: 'redirect',
+    status: 302,
+    location: 'https://example.com/blocked?1',
+  });
+});
+
+test('SecRuleUpdateActionById recompiles the rule; a removed id can be defined again', () => {
+  const { tx } = run(`
+SecRule ARGS:q "@streq Hello" "id:1,phase:1,deny,msg:'old'"
+SecRuleUpdateActionById 1 "pass,msg:'new'"
+SecRule ARGS:x "@rx ." "id:2,phase:1,pass"
+SecRuleRemoveById 2
+SecRule ARGS:x "@streq 2" "id:2,phase:1,pass,msg:'again'"
+`);
+  assert.equal(tx.interruption, undefined);
+  assert.deepEqual(
+    tx.matchedRules.map((m) => [m.id, m.msg]),
+    [
+      [1, 'new'],
+      [2, 'again'],
+    ],
+  );
+  assert.throws(() => run('SecRuleUpdateActionById 9 "pass"'), /no rule with id 9/);
+});

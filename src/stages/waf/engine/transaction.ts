@@ -64,6 +64,8 @@ export interface Interruption {
   readonly ruleId: number;
   readonly action: 'deny' | 'drop' | 'redirect';
   readonly status: number;
+  /** `redirect:URL`, expanded. */
+  readonly location?: string;
 }
 
 type TargetRemoval = { readonly match: (r: Rule) => boolean; readonly variables: readonly VariableSpec[] };
@@ -83,7 +85,7 @@ export class Transaction implements OperatorTx {
   readonly #removedTags = new Set<string>();
   readonly #removedMsgs = new Set<string>();
   readonly #targetRemovals: TargetRemoval[] = [];
-  readonly #cache = new Map<string, string>();
+  readonly #cache = new Map<string, Map<string, string>>();
   // Entries keep the matched target's own name (`ARGS:q`), as ModSecurity logs them.
   readonly #matchedVars = new Collection('');
   readonly #matchedVarsNames = new Collection('');
@@ -329,17 +331,23 @@ export class Transaction implements OperatorTx {
     if (action === 'pass' || action === 'block') return false;
     if (this.mode !== 'On') return false;
     if (action === 'allow') {
-      this.#allowed = phase <= 2 ? 2 : 4;
+      // allow: the rest of the transaction (logging still runs); allow:request: the request
+      // phases; allow:phase: the rest of this phase only.
+      if (rule.allowScope === 'all') this.#allowed = 4;
+      else if (rule.allowScope === 'request') this.#allowed = Math.max(this.#allowed, 2);
       return true;
     }
     const status = rule.status ?? (action === 'redirect' ? 302 : 403);
-    this.interruption = { ruleId: rule.id, action, status };
+    this.interruption =
+      action === 'redirect' && rule.redirect !== undefined
+        ? { ruleId: rule.id, action, status, location: this.expand(rule.redirect) }
+        : { ruleId: rule.id, action, status };
     return true;
   }
 
   #isRemoved(rule: Rule): boolean {
     if (this.#removedIds.length > 0 && inRanges(rule.id, this.#removedIds)) return true;
-    if (this.#removedTags.size > 0 && rule.tags.some((t) => this.#removedTags.has(t))) return true;
+    if (this.#removedTags.size > 0) for (const t of this.#removedTags) if (rule.tagSet.has(t)) return true;
     if (this.#removedMsgs.size > 0 && rule.msg !== undefined && this.#removedMsgs.has(rule.msg)) return true;
     return false;
   }
@@ -417,12 +425,18 @@ export class Transaction implements OperatorTx {
 
   #transform(rule: Rule, value: string): string {
     if (rule.transformations.length === 0) return value;
-    const key = `${rule.transformKey}\u0000${value}`;
-    const hit = this.#cache.get(key);
+    // Keyed by chain, then by the value itself: V8 caches a string's hash, so a large body
+    // seen by a hundred rules is hashed once, not once per rule.
+    let byValue = this.#cache.get(rule.transformKey);
+    if (byValue === undefined) {
+      byValue = new Map();
+      this.#cache.set(rule.transformKey, byValue);
+    }
+    const hit = byValue.get(value);
     if (hit !== undefined) return hit;
     let v = value;
     for (const fn of rule.transformations) v = fn(v);
-    this.#cache.set(key, v);
+    byValue.set(value, v);
     return v;
   }
 
@@ -470,7 +484,7 @@ export class Transaction implements OperatorTx {
         this.#targetRemovals.push({ match: (r) => inRanges(r.id, c.ranges), variables: c.variables });
         return;
       case 'ruleRemoveTargetByTag':
-        this.#targetRemovals.push({ match: (r) => r.tags.includes(c.tag), variables: c.variables });
+        this.#targetRemovals.push({ match: (r) => r.tagSet.has(c.tag), variables: c.variables });
         return;
       case 'ruleRemoveTargetByMsg':
         this.#targetRemovals.push({ match: (r) => r.msg === c.msg, variables: c.variables });
