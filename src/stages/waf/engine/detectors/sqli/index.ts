@@ -58,7 +58,8 @@ function quoted(input: string, quote: number, comments: boolean): boolean {
   const at = input.indexOf(q);
   if (at < 0) return false;
   if (readContext(input, quote, CTX_QUOTED, comments, true)) return true;
-  return input.indexOf(`\\${q}`, at - 1) >= 0 && readContext(input, quote, CTX_QUOTED, comments, false);
+  const escaped = quote === 0x27 ? "\\'" : '\\"';
+  return input.indexOf(escaped, at - 1) >= 0 && readContext(input, quote, CTX_QUOTED, comments, false);
 }
 
 function verdict(): SqliVerdict {

@@ -16,7 +16,7 @@
  * is JavaScript, not HTML, and `';alert(1)//` is not HTML), nor CSS beyond `style`.
  */
 
-import { dangerousUrl } from './danger.ts';
+import { dangerousUrl, eventHandler, nameIs } from './danger.ts';
 import { FOUND, scanAttributes, scanData } from './html-scan.ts';
 
 export function detectXSS(input: string): boolean {
@@ -50,12 +50,48 @@ function fromUnquotedValue(s: string): boolean {
 
 /** The rest of the tag the value was in, then the text after it. */
 function afterValue(s: string, i: number): boolean {
-  // Only an attribute with a value, or a tag after the `>`, can be dangerous from here. With
-  // no `=` left there are no values (so no quotes to respect): go straight to the `>`.
-  if (s.indexOf('=', i) < 0) {
-    const gt = s.indexOf('>', i);
-    return gt >= 0 && s.indexOf('<', gt) >= 0 && scanData(s, gt + 1);
-  }
+  if (!worthScanning(s, i)) return false;
   const next = scanAttributes(s, i);
   return next === FOUND || (next < s.length && scanData(s, next));
+}
+
+/**
+ * Whether the tag scan from `i` can find anything, decided with `indexOf` jumps: a tag start
+ * (`<` and a letter, `/`, `!` or `?`) may follow the tag's end; otherwise only an attribute
+ * with a value can run script, and each `=` is checked for a dangerous name before it or a
+ * script URL after it. Quotes are ignored, so this says yes whenever the full scan could.
+ */
+function worthScanning(s: string, i: number): boolean {
+  for (let lt = s.indexOf('<', i); lt >= 0; lt = s.indexOf('<', lt + 1)) {
+    const c = s.charCodeAt(lt + 1) | 0x20;
+    if ((c >= 0x61 && c <= 0x7a) || c === 0x2f || c === 0x21 || c === 0x3f) return true;
+  }
+  for (let eq = s.indexOf('=', i); eq >= 0; eq = s.indexOf('=', eq + 1)) {
+    let nameEnd = eq;
+    while (nameEnd > i && isSpace(s.charCodeAt(nameEnd - 1))) nameEnd--;
+    let name = nameEnd;
+    while (name > i && isNameByte(s.charCodeAt(name - 1))) name--;
+    if (
+      eventHandler(s, name, nameEnd) ||
+      nameIs(s, name, nameEnd, 'style') ||
+      nameIs(s, name, nameEnd, 'srcdoc')
+    )
+      return true;
+    let value = eq + 1;
+    while (value < s.length && isSpace(s.charCodeAt(value))) value++;
+    const q = s.charCodeAt(value);
+    if (q === 0x22 || q === 0x27) value++;
+    if (dangerousUrl(s, value, s.length)) return true;
+  }
+  return false;
+}
+
+function isSpace(c: number): boolean {
+  return c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0c || c === 0x0d;
+}
+
+/** The bytes of a name `eventHandler`, `style` or `srcdoc` can accept. */
+function isNameByte(c: number): boolean {
+  const l = c | 0x20;
+  return (l >= 0x61 && l <= 0x7a) || c === 0x2d || c === 0x5f || c === 0;
 }
