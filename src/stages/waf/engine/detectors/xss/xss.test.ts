@@ -1,6 +1,27 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { dangerousUrl } from './danger.ts';
+import { FOUND, scanAttributes, scanData } from './html-scan.ts';
 import { detectXSS } from './index.ts';
+
+/** detectXSS without its indexOf shortcuts: every context scanned in full. */
+function fullScan(s: string): boolean {
+  if (s.length === 0) return false;
+  if (dangerousUrl(s, 0, s.length)) return true;
+  const lt = s.indexOf('<');
+  if (lt >= 0 && scanData(s, lt)) return true;
+  const after = (i: number) => {
+    const next = scanAttributes(s, i);
+    return next === FOUND || (next < s.length && scanData(s, next));
+  };
+  for (const q of ['"', "'"]) {
+    const close = s.indexOf(q);
+    if (close >= 0 && after(close + 1)) return true;
+  }
+  const stop = s.search(/[ \t\n\f\r>]/);
+  if (stop < 0) return false;
+  return s[stop] === '>' ? scanData(s, stop + 1) : after(stop);
+}
 
 /** Script injections, each as it would arrive in a parameter value (already percent-decoded). */
 const ATTACKS: readonly string[] = [
@@ -172,6 +193,40 @@ describe('detectXSS', () => {
     assert.equal(detectXSS('x onclick=alert(1)'), true);
     // An event name with no value runs nothing.
     assert.equal(detectXSS('" onclick'), false);
+  });
+
+  it('skips a context only when the full scan of it finds nothing', () => {
+    const parts = ['"', "'", ' ', '=', '<', '>', '/', 'on', 'click', 'x', 'style', 'srcdoc', 'javascript:'];
+    const more = [
+      'java',
+      ':',
+      '&#x61;',
+      '&colon;',
+      'expression(',
+      '-',
+      '\0',
+      'data:text/html',
+      'img',
+      '!',
+      '?',
+    ];
+    const alphabet = [...parts, ...more];
+    let seed = 12345;
+    const next = () => {
+      seed ^= seed << 13;
+      seed ^= seed >>> 17;
+      seed ^= seed << 5;
+      return (seed >>> 0) / 0x100000000;
+    };
+    let flagged = 0;
+    for (let n = 0; n < 50_000; n++) {
+      let s = '';
+      for (let i = Math.floor(next() * 16); i > 0; i--) s += alphabet[Math.floor(next() * alphabet.length)];
+      const full = fullScan(s);
+      if (full) flagged++;
+      assert.equal(detectXSS(s), full, JSON.stringify(s));
+    }
+    assert.ok(flagged > 1000);
   });
 
   it('stays linear on long and adversarial inputs', () => {
