@@ -89,6 +89,8 @@ function runStage(rs: RuleSet, stage: FtwStage): StageResult {
   tx.processResponseHeaders({ status: res.status, protocol: 'HTTP/1.1', headers: res.headers });
   tx.processResponseBody(res.body);
   tx.processLogging();
+  if (tx.error !== undefined)
+    throw new Error(`rule ${tx.error.ruleId} (phase ${tx.error.phase}): ${tx.error.message}`);
   // An HTTP/0.9 response has no status line: go-ftw reports it as an error.
   const error = request.protocol === 'HTTP/0.9' && built.request.protocol === '';
   return { ids: loggedIds(tx), log: errorLog(tx), status: tx.interruption?.status ?? res.status, error };

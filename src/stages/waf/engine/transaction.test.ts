@@ -273,3 +273,29 @@ SecRule ARGS:x "@streq 2" "id:2,phase:1,pass,msg:'again'"
   );
   assert.throws(() => run('SecRuleUpdateActionById 9 "pass"'), /no rule with id 9/);
 });
+
+test('an operator that throws stops evaluation, is reported, and denies with the engine On', () => {
+  const registry = testRegistry();
+  const throwing = {
+    ...registry,
+    createOperator: (name: string, param: string, env: { dir: string; file: string; line: number }) =>
+      name === 'streq' && param === 'boom'
+        ? {
+            match: () => {
+              throw new RangeError('Maximum call stack size exceeded');
+            },
+          }
+        : registry.createOperator(name, param, env),
+  };
+  const rules =
+    'SecRule ARGS:q "@streq boom" "id:7,phase:1,pass"\nSecRule ARGS:q "@rx ." "id:8,phase:1,pass"';
+  for (const mode of ['On', 'DetectionOnly'] as const) {
+    const rs = loadRuleSet({ extra: [{ file: 'f', text: rules }], registry: throwing, ruleEngine: mode });
+    const tx = rs.newTransaction(GET);
+    tx.processRequestHeaders();
+    tx.processRequestBody('');
+    assert.deepEqual(tx.error, { ruleId: 7, phase: 1, message: 'Maximum call stack size exceeded' });
+    assert.deepEqual(tx.matchedRules, []);
+    assert.deepEqual(tx.interruption, mode === 'On' ? { ruleId: 7, action: 'deny', status: 403 } : undefined);
+  }
+});

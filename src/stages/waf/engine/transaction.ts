@@ -60,6 +60,12 @@ export interface MatchedRule {
   readonly matches: readonly MatchedValue[];
 }
 
+export interface EngineError {
+  readonly ruleId: number;
+  readonly phase: number;
+  readonly message: string;
+}
+
 export interface Interruption {
   readonly ruleId: number;
   readonly action: 'deny' | 'drop' | 'redirect';
@@ -77,6 +83,12 @@ export class Transaction implements OperatorTx {
   readonly tx = new Collection('TX');
   readonly matchedRules: MatchedRule[] = [];
   interruption: Interruption | undefined;
+  /**
+   * Set when evaluating a rule threw (an operator failure, a resource limit): evaluation stops
+   * and, with the engine On, the request is denied. Callers treat it as a deny in every mode
+   * they enforce: an engine error must never let a request through unexamined.
+   */
+  error: EngineError | undefined;
   mode: EngineMode;
   bodyProcessor: string | undefined;
   requestBodyAccess = true;
@@ -298,7 +310,7 @@ export class Transaction implements OperatorTx {
   // --- evaluation -------------------------------------------------------------------------
 
   #phase(phase: number, always = false): Interruption | undefined {
-    if (this.mode === 'Off') return this.interruption;
+    if (this.mode === 'Off' || this.error !== undefined) return this.interruption;
     if (!always && (this.interruption !== undefined || this.#allowed >= phase)) return this.interruption;
     const items = this.#rs.phases[phase] ?? [];
     let skipTo: string | undefined;
@@ -315,13 +327,26 @@ export class Transaction implements OperatorTx {
       }
       const rule = item.rule;
       if (this.#isRemoved(rule)) continue;
-      if (!this.#evaluate(rule)) continue;
+      let matched: boolean;
+      try {
+        matched = this.#evaluate(rule);
+      } catch (err) {
+        this.#fail(rule, phase, err);
+        break;
+      }
+      if (!matched) continue;
       if (rule.skipAfter !== undefined) skipTo = rule.skipAfter;
       if (rule.skip > 0) skip = rule.skip;
       if (this.#disrupt(rule, phase)) break;
       if ((this.mode as EngineMode) === 'Off') break;
     }
     return this.interruption;
+  }
+
+  #fail(rule: Rule, phase: number, err: unknown): void {
+    this.error = { ruleId: rule.id, phase, message: err instanceof Error ? err.message : String(err) };
+    if (this.mode === 'On' && this.interruption === undefined)
+      this.interruption = { ruleId: rule.id, action: 'deny', status: 403 };
   }
 
   /** Applies the rule's disruptive action; true when processing of the phase stops. */
