@@ -19,8 +19,9 @@
  * the fingerprint string of a match.
  */
 
+import { scanString } from './bytes.ts';
 import { AUTOMATON, CTX_AS_IS, CTX_QUOTED } from './fingerprints.ts';
-import { createLexer, nextToken, resetLexer, scanString } from './lexer.ts';
+import { createLexer, nextToken, resetLexer } from './lexer.ts';
 import { CLASSES, LETTERS, T } from './token-types.ts';
 
 export interface SqliVerdict {

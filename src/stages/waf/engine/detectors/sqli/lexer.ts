@@ -4,15 +4,17 @@
  *
  * It is lenient where databases differ, because an attacker picks the dialect: `--` starts a
  * comment with or without the space MySQL wants, `#` is MySQL's line comment, `''` escapes a
- * quote in every dialect and `\'` in MySQL (the caller picks; see `backslash`), and every byte up to 0x20 plus 0xA0 counts as
- * whitespace (SQL Server accepts control bytes between tokens; MySQL accepts `%0b` and
- * `%a0`). MySQL's executable comments `/*! … *\/` and `/*!50000 … *\/` are not comments to
+ * quote in every dialect and `\'` in MySQL (the caller picks; see `backslash`), and every
+ * byte up to 0x20 plus 0xA0 counts as whitespace (SQL Server accepts control bytes between
+ * tokens; MySQL accepts `%0b` and `%a0`). MySQL's executable comments `/*! … *\/` and `/*!50000 … *\/` are not comments to
  * MySQL, so their body is lexed as code. A keyword split by an empty comment (`UN/**\/ION`),
  * a filter-evasion trick aimed at filters that strip comments, is read as the keyword.
  */
 
+import { isDigit, isHex, isSpace, isWordChar, isWordStart, scanString, skipSpace } from './bytes.ts';
+import { scanAcrossComments, scannedWordId, scanWord, wordEnd, wordNode } from './scan-word.ts';
 import { T } from './token-types.ts';
-import { step, WORD_TABLE, wordAt } from './words.ts';
+import { WORD_TABLE, wordAt } from './words.ts';
 
 export interface Lexer {
   input: string;
@@ -52,136 +54,6 @@ export function resetLexer(lx: Lexer, input: string, pos: number, backslash: boo
   lx.pos = pos;
   lx.end = input.length;
   lx.inExec = false;
-}
-
-function isSpace(c: number): boolean {
-  return c <= 0x20 || c === 0xa0;
-}
-
-/**
- * Word bytes: letters, `_`, `$`, bytes ≥ 0x80 (identifiers in MySQL), and `\`, which is no SQL
- * operator — `'\r\n'` in a value is an escape sequence, not arithmetic.
- */
-function isWordStart(c: number): boolean {
-  return (
-    (c >= 0x61 && c <= 0x7a) ||
-    (c >= 0x41 && c <= 0x5a) ||
-    c === 0x5f ||
-    c === 0x24 ||
-    c === 0x5c ||
-    (c >= 0x80 && c !== 0xa0)
-  );
-}
-
-/** `:` too: `:name` binds a parameter, `a::text` casts; neither is arithmetic. */
-function isWordChar(c: number): boolean {
-  return isWordStart(c) || (c >= 0x30 && c <= 0x3a);
-}
-
-function isDigit(c: number): boolean {
-  return c >= 0x30 && c <= 0x39;
-}
-
-function isHex(c: number): boolean {
-  return isDigit(c) || (c >= 0x61 && c <= 0x66) || (c >= 0x41 && c <= 0x46);
-}
-
-/**
- * The offset just past the quote that closes a string whose body starts at `i`, or -1 when
- * the value ends first (the string is left open — the application's own quote closes it).
- */
-export function scanString(s: string, i: number, quote: number, backslash: boolean): number {
-  const q = quote === 0x27 ? "'" : quote === 0x22 ? '"' : '`';
-  for (;;) {
-    // indexOf finds the next quote far faster than a byte loop; escapes are checked after.
-    const at = s.indexOf(q, i);
-    if (at < 0) return -1;
-    if (backslash) {
-      let k = at - 1;
-      while (k >= i && s.charCodeAt(k) === 0x5c) k--;
-      if ((at - 1 - k) % 2 === 1) {
-        i = at + 1;
-        continue;
-      }
-    }
-    if (s.charCodeAt(at + 1) !== quote) return at + 1;
-    i = at + 2;
-  }
-}
-
-/** Skips whitespace and block comments (not line comments): for look-ahead only. */
-function skipSpace(s: string, i: number, end: number): number {
-  while (i < end) {
-    const c = s.charCodeAt(i);
-    if (isSpace(c)) i++;
-    else if (c === 0x2f && s.charCodeAt(i + 1) === 0x2a) {
-      const close = s.indexOf('*/', i + 2);
-      if (close < 0) return end;
-      i = close + 2;
-    } else break;
-  }
-  return i;
-}
-
-// Word scanning leaves its results here: trie node reached (-1 when off the trie), the node
-// of the last part of a qualified name, end offset.
-let wordNode = 0;
-let lastPartNode = 0;
-let wordEnd = 0;
-
-function scanWord(s: string, i: number, end: number, node: number): void {
-  let part = node;
-  while (i < end) {
-    const c = s.charCodeAt(i);
-    if (isWordChar(c)) {
-      node = step(node, c);
-      part = step(part, c);
-      i++;
-    } else if (c === 0x2e && (isWordStart(s.charCodeAt(i + 1)) || s.charCodeAt(i + 1) === 0x2e)) {
-      // A qualified name (`information_schema.tables`, `dbms_lock.sleep`, SQL Server's
-      // `master..xp_cmdshell`) is one word.
-      node = step(node, c);
-      part = 0;
-      i++;
-    } else break;
-  }
-  wordNode = node;
-  lastPartNode = part;
-  wordEnd = i;
-}
-
-/**
- * The word id of a scanned word: the whole name when listed (`dbms_lock.sleep`), else the
- * last part of a qualified name when that is a procedure or function (`master.dbo.xp_cmdshell`,
- * `sys.sleep(`) — the schema does not change what the call does.
- */
-function scannedWordId(): number {
-  const id = wordAt(wordNode);
-  if (id !== 0 || lastPartNode === wordNode) return id;
-  const last = wordAt(lastPartNode);
-  return last !== 0 && (WORD_TABLE.callClass[last] !== 0 || WORD_TABLE.wordClass[last] === T.F) ? last : 0;
-}
-
-/**
- * `UN/**\/ION`: while the word so far is a prefix of a listed word and an empty-looking
- * comment glues it to more word characters, keep reading across the comment.
- */
-function scanAcrossComments(s: string, end: number): void {
-  for (;;) {
-    if (wordNode < 0 || s.charCodeAt(wordEnd) !== 0x2f || s.charCodeAt(wordEnd + 1) !== 0x2a) return;
-    if (s.charCodeAt(wordEnd + 2) === 0x21) return;
-    const close = s.indexOf('*/', wordEnd + 2);
-    if (close < 0 || !isWordChar(s.charCodeAt(close + 2))) return;
-    const saveNode = wordNode;
-    const saveEnd = wordEnd;
-    scanWord(s, close + 2, end, wordNode);
-    if (wordNode < 0) {
-      // The glued text is no listed word: the comment separates two tokens, as SQL reads it.
-      wordNode = saveNode;
-      wordEnd = saveEnd;
-      return;
-    }
-  }
 }
 
 function lexWord(lx: Lexer, s: string, i: number): void {
