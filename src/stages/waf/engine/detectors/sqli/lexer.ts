@@ -14,7 +14,7 @@
 import { isDigit, isHex, isSpace, isWordChar, isWordStart, scanString, skipSpace } from './bytes.ts';
 import { scanAcrossComments, scannedWordId, scanWord, wordEnd, wordNode } from './scan-word.ts';
 import { T } from './token-types.ts';
-import { WORD_TABLE, wordAt } from './words.ts';
+import { GUARD_PAREN, WORD_TABLE, wordAt } from './words.ts';
 
 export interface Lexer {
   input: string;
@@ -86,9 +86,20 @@ function lexWord(lx: Lexer, s: string, i: number): void {
     const p = skipSpace(s, j, end);
     if (s.charCodeAt(p) === 0x28) cls = WORD_TABLE.callClass[id]!;
   }
+  if (id !== 0 && WORD_TABLE.guard[id] !== 0 && !guardHolds(s, j, end, WORD_TABLE.guard[id]!)) cls = T.WORD;
   lx.type = cls;
   lx.unary = cls === T.NOT;
   lx.pos = j;
+}
+
+/** What must follow a guarded comparison word (words.ts) for it to be SQL. */
+function guardHolds(s: string, j: number, end: number, guard: number): boolean {
+  const p = skipSpace(s, j, end);
+  if (guard === GUARD_PAREN) return s.charCodeAt(p) === 0x28;
+  if (p >= end || !isWordStart(s.charCodeAt(p))) return false;
+  scanWord(s, p, end, 0);
+  const next = WORD_TABLE.wordClass[wordAt(wordNode)];
+  return next === T.NUM || next === T.NOT;
 }
 
 function lexNumber(lx: Lexer, s: string, i: number): void {

@@ -24,7 +24,7 @@ const WORDS: ReadonlyArray<readonly [number, string]> = [
   [T.K, 'from where having limit offset into values table database schema procedure returning'],
   [T.LOGIC, 'and or xor'],
   // Word operators: comparisons join two operands like `=` does.
-  [T.CMP, 'like rlike ilike regexp is in between glob match'],
+  [T.CMP, 'like rlike ilike regexp is in between glob'],
   [T.OP, 'div mod collate escape'],
   [T.NUM, 'null true false'],
   // Server values readable without parentheses (`' or current_user like 'a%`).
@@ -97,7 +97,18 @@ export interface WordTable {
   readonly callClass: Uint8Array;
   readonly pairs: ReadonlyMap<number, number>;
   readonly pairFirst: Uint8Array;
+  /** A comparison word that is English unless SQL follows: GUARD_PAREN or GUARD_LITERAL. */
+  readonly guard: Uint8Array;
 }
+
+/** `IN` compares only with a list: `x in (1,2)`; `5 and 6 in total` is prose. */
+export const GUARD_PAREN = 1;
+/** `IS` compares only with NULL, TRUE, FALSE or NOT: `x is null`; `0x20 is whitespace` is prose. */
+export const GUARD_LITERAL = 2;
+const GUARDS: ReadonlyArray<readonly [string, number]> = [
+  ['in', GUARD_PAREN],
+  ['is', GUARD_LITERAL],
+];
 
 function build(): WordTable {
   const words = new Map<string, { word: number; call: number }>();
@@ -172,7 +183,9 @@ function build(): WordTable {
     pairs.set(ia * 4096 + ids.get(b)!, cls);
     pairFirst[ia] = 1;
   }
-  return { next, idAt, wordClass, callClass, pairs, pairFirst };
+  const guard = new Uint8Array(count);
+  for (const [w, g] of GUARDS) guard[ids.get(w)!] = g;
+  return { next, idAt, wordClass, callClass, pairs, pairFirst, guard };
 }
 
 export const WORD_TABLE: WordTable = build();
