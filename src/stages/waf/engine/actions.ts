@@ -167,8 +167,9 @@ const ACTIONS: ReadonlyMap<string, Apply> = new Map<string, Apply>([
   ['t', (s, v) => s.transformations.push(nonEmpty(v, 't'))],
   ['setvar', (s, v) => s.effects.push({ kind: 'setvar', setvar: parseSetVar(v) })],
   ['ctl', (s, v) => s.effects.push({ kind: 'ctl', ctl: parseCtl(v) })],
-  // Persistent collections (IP, GLOBAL) need shared storage the gateway does not give the
-  // WAF; CRS only initialises them when tx.enable_default_collections is set.
+  // Persistent collections (IP, GLOBAL) need shared storage the engine does not have. CRS
+  // only initialises them (901320) when tx.enable_default_collections is set, and no CRS rule
+  // reads or writes them; a rule that did would fail to load (see setvar and variables.ts).
   ['initcol', () => {}],
   ['expirevar', () => {}],
 ]);
@@ -209,9 +210,10 @@ export function parseSetVar(text: string): SetVar {
   if (dot <= 0 || dot === target.length - 1) throw new Error(`bad setvar "${text}": expected collection.key`);
   const collection = target.slice(0, dot).toUpperCase();
   const key = target.slice(dot + 1).trim();
-  if (!['TX', 'IP', 'GLOBAL', 'SESSION', 'USER', 'RESOURCE'].includes(collection)) {
-    throw new Error(`bad setvar "${text}": collection ${collection} is not writable`);
-  }
+  // Only TX: persistent collections (IP, GLOBAL, ...) would need storage shared across
+  // requests, which the engine does not have; writing them must not silently do nothing.
+  if (collection !== 'TX')
+    throw new Error(`bad setvar "${text}": collection ${collection} is not writable (only TX is)`);
   if (del) return { op: 'delete', collection, key };
   if (eq < 0) return { op: 'set', collection, key, value: '1' };
   const value = body.slice(eq + 1);

@@ -258,11 +258,8 @@ class Compiler {
     for (const r of this.rules) {
       if (!pred(r)) continue;
       n++;
-      for (const v of vars) {
-        if (v.exclude) r.variables.push(v);
-        // A positive target replaces nothing: it is added unless already there.
-        else r.variables.push(v);
-      }
+      // Exclusions and new targets are both appended, as in ModSecurity.
+      r.variables.push(...vars);
     }
     // A misplaced exclusion (before the rule it names) would otherwise be silently inert.
     if (n === 0 && single !== undefined)

@@ -3,84 +3,40 @@
  * the rules that matched and the interruption, if any. A transaction is cheap to create and
  * never shared; the rule set it reads is immutable.
  */
-import type { Ctl, EngineMode, SetVar } from './actions.ts';
-import { type BodyState, processBody, selectBodyProcessor } from './body/index.ts';
+import type { Ctl, EngineMode } from './actions.ts';
+import { selectBodyProcessor } from './body/index.ts';
 import { Collection } from './collection.ts';
+import { Controls } from './controls.ts';
 import { expandMacros } from './macros.ts';
 import type { OperatorTx } from './operators/index.ts';
-import { basename, parseCookies, parseUrlEncoded, splitUri, urlDecode } from './request.ts';
 import type { Rule } from './rule.ts';
-import { inRanges, type RuleSetData } from './ruleset.ts';
-import type { IdRange } from './seclang/parser.ts';
+import type { RuleSetData } from './ruleset.ts';
 import { resolveTargets, type Target } from './targets.ts';
-import type { VariableSpec } from './variables.ts';
+import { TxData } from './tx-data.ts';
+import type {
+  EngineError,
+  Interruption,
+  MatchedRule,
+  MatchedValue,
+  RequestInput,
+  ResponseInput,
+} from './tx-types.ts';
 
-export interface RequestInput {
-  readonly method: string;
-  /** The request target as sent (origin or absolute form), as a byte string. */
-  readonly uri: string;
-  /** `HTTP/1.1` */
-  readonly protocol: string;
-  /** Header fields in order, names as sent, values as byte strings. */
-  readonly headers: readonly (readonly [string, string])[];
-  readonly remoteAddr?: string;
-  readonly remotePort?: number;
-  readonly serverAddr?: string;
-  readonly serverPort?: number;
-  /** UNIQUE_ID; the gateway passes its request id. */
-  readonly id?: string;
-}
-
-export interface ResponseInput {
-  readonly status: number;
-  readonly protocol?: string;
-  readonly headers: readonly (readonly [string, string])[];
-}
-
-export interface MatchedValue {
-  /** `ARGS:q`, `REQUEST_HEADERS:User-Agent`, `REQUEST_URI`. */
-  readonly name: string;
-  /** The transformed value the operator matched. */
-  readonly value: string;
-}
-
-export interface MatchedRule {
-  readonly id: number;
-  readonly phase: number;
-  readonly msg: string;
-  readonly logdata: string;
-  readonly severity: string | undefined;
-  readonly tags: readonly string[];
-  readonly ver: string | undefined;
-  readonly file: string;
-  readonly line: number;
-  /** Whether the rule logs (`nolog` rules are recorded here but not logged). */
-  readonly log: boolean;
-  readonly disruptive: string;
-  readonly matches: readonly MatchedValue[];
-}
-
-export interface EngineError {
-  readonly ruleId: number;
-  readonly phase: number;
-  readonly message: string;
-}
-
-export interface Interruption {
-  readonly ruleId: number;
-  readonly action: 'deny' | 'drop' | 'redirect';
-  readonly status: number;
-  /** `redirect:URL`, expanded. */
-  readonly location?: string;
-}
-
-type TargetRemoval = { readonly match: (r: Rule) => boolean; readonly variables: readonly VariableSpec[] };
+export type {
+  EngineError,
+  Interruption,
+  MatchedRule,
+  MatchedValue,
+  RequestInput,
+  ResponseInput,
+} from './tx-types.ts';
 
 export class Transaction implements OperatorTx {
   readonly #rs: RuleSetData;
-  readonly scalars = new Map<string, string>();
-  readonly collections = new Map<string, Collection>();
-  readonly tx = new Collection('TX');
+  readonly #data = new TxData();
+  readonly #controls = new Controls();
+  /** TX, the collection rules write with setvar. */
+  readonly tx: Collection;
   readonly matchedRules: MatchedRule[] = [];
   interruption: Interruption | undefined;
   /**
@@ -93,10 +49,6 @@ export class Transaction implements OperatorTx {
   bodyProcessor: string | undefined;
   requestBodyAccess = true;
   forceRequestBodyVariable = false;
-  readonly #removedIds: IdRange[] = [];
-  readonly #removedTags = new Set<string>();
-  readonly #removedMsgs = new Set<string>();
-  readonly #targetRemovals: TargetRemoval[] = [];
   readonly #cache = new Map<string, Map<string, string>>();
   // Entries keep the matched target's own name (`ARGS:q`), as ModSecurity logs them.
   readonly #matchedVars = new Collection('');
@@ -111,10 +63,24 @@ export class Transaction implements OperatorTx {
     this.#rs = rs;
     this.#request = req;
     this.mode = rs.ruleEngine;
-    this.collections.set('TX', this.tx);
-    this.collections.set('MATCHED_VARS', this.#matchedVars);
-    this.collections.set('MATCHED_VARS_NAMES', this.#matchedVarsNames);
-    this.#setupRequest(req);
+    this.tx = this.#data.collection('TX');
+    this.#data.collections.set('MATCHED_VARS', this.#matchedVars);
+    this.#data.collections.set('MATCHED_VARS_NAMES', this.#matchedVarsNames);
+    this.#data.setRequest(req);
+    this.bodyProcessor = selectBodyProcessor(
+      this.#data.collection('REQUEST_HEADERS').get('content-type') ?? '',
+    );
+    if (this.bodyProcessor !== undefined) this.#data.scalars.set('REQBODY_PROCESSOR', this.bodyProcessor);
+  }
+
+  /** Scalar variables (REQUEST_URI, MATCHED_VAR, ...), read-only for callers. */
+  get scalars(): ReadonlyMap<string, string> {
+    return this.#data.scalars;
+  }
+
+  /** Collections (ARGS, REQUEST_HEADERS, TX, ...), read-only for callers. */
+  get collections(): ReadonlyMap<string, Collection> {
+    return this.#data.collections;
   }
 
   // --- OperatorTx -------------------------------------------------------------------------
@@ -143,39 +109,22 @@ export class Transaction implements OperatorTx {
   processRequestBody(body: Uint8Array | string = ''): Interruption | undefined {
     if (!this.#headersDone) this.processRequestHeaders();
     if (this.interruption !== undefined) return this.interruption;
-    const text =
-      typeof body === 'string'
-        ? body
-        : Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('latin1');
-    if (this.requestBodyAccess) this.#setupBody(text);
+    if (this.requestBodyAccess)
+      this.#data.setBody(bytes(body), this.bodyProcessor, this.forceRequestBodyVariable);
     return this.#phase(2);
   }
 
   /** Phase 3. */
   processResponseHeaders(res: ResponseInput): Interruption | undefined {
     if (this.interruption !== undefined) return this.interruption;
-    this.scalars.set('RESPONSE_STATUS', String(res.status));
-    this.scalars.set('RESPONSE_PROTOCOL', res.protocol ?? this.#request.protocol);
-    this.scalars.set('STATUS_LINE', `${res.protocol ?? this.#request.protocol} ${res.status}`);
-    const headers = this.#collection('RESPONSE_HEADERS');
-    const names = this.#collection('RESPONSE_HEADERS_NAMES');
-    for (const [k, v] of res.headers) {
-      headers.add(k, v);
-      names.add(k, k);
-      if (k.toLowerCase() === 'content-type') this.scalars.set('RESPONSE_CONTENT_TYPE', v);
-      if (k.toLowerCase() === 'content-length') this.scalars.set('RESPONSE_CONTENT_LENGTH', v);
-    }
+    this.#data.setResponseHeaders(res, this.#request.protocol);
     return this.#phase(3);
   }
 
   /** Phase 4. */
   processResponseBody(body: Uint8Array | string = ''): Interruption | undefined {
     if (this.interruption !== undefined) return this.interruption;
-    const text =
-      typeof body === 'string'
-        ? body
-        : Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('latin1');
-    this.scalars.set('RESPONSE_BODY', text);
+    this.#data.scalars.set('RESPONSE_BODY', bytes(body));
     return this.#phase(4);
   }
 
@@ -184,127 +133,30 @@ export class Transaction implements OperatorTx {
     this.#phase(5, true);
   }
 
-  // --- request variables ------------------------------------------------------------------
-
-  #collection(name: string): Collection {
-    let c = this.collections.get(name);
-    if (c === undefined) {
-      c = new Collection(name);
-      this.collections.set(name, c);
-    }
-    return c;
-  }
-
-  #setupRequest(req: RequestInput): void {
-    const s = this.scalars;
-    const parts = splitUri(req.uri);
-    s.set('REQUEST_METHOD', req.method);
-    s.set('REQUEST_PROTOCOL', req.protocol);
-    s.set('REQUEST_LINE', `${req.method} ${req.uri} ${req.protocol}`);
-    s.set('REQUEST_URI_RAW', req.uri);
-    s.set('REQUEST_URI', parts.uri);
-    const filename = urlDecode(parts.path, false);
-    s.set('REQUEST_FILENAME', filename);
-    s.set('PATH_INFO', filename);
-    s.set('REQUEST_BASENAME', basename(filename));
-    s.set('QUERY_STRING', parts.query);
-    s.set('REMOTE_ADDR', req.remoteAddr ?? '');
-    s.set('REMOTE_HOST', req.remoteAddr ?? '');
-    s.set('REMOTE_PORT', String(req.remotePort ?? 0));
-    s.set('SERVER_ADDR', req.serverAddr ?? '');
-    s.set('SERVER_PORT', String(req.serverPort ?? 0));
-    s.set('UNIQUE_ID', req.id ?? '');
-    const now = new Date();
-    s.set('TIME_EPOCH', String(Math.floor(now.getTime() / 1000)));
-    const args = this.#collection('ARGS');
-    const argsGet = this.#collection('ARGS_GET');
-    const names = this.#collection('ARGS_NAMES');
-    const getNames = this.#collection('ARGS_GET_NAMES');
-    for (const [k, v] of parseUrlEncoded(parts.query)) {
-      args.add(k, v);
-      argsGet.add(k, v);
-      names.add(k, k);
-      getNames.add(k, k);
-    }
-    const headers = this.#collection('REQUEST_HEADERS');
-    const headerNames = this.#collection('REQUEST_HEADERS_NAMES');
-    const cookies = this.#collection('REQUEST_COOKIES');
-    const cookieNames = this.#collection('REQUEST_COOKIES_NAMES');
-    for (const [k, v] of req.headers) {
-      headers.add(k, v);
-      headerNames.add(k, k);
-      const lower = k.toLowerCase();
-      if (lower === 'cookie') {
-        for (const [ck, cv] of parseCookies(v)) {
-          cookies.add(ck, cv);
-          cookieNames.add(ck, ck);
-        }
-      } else if (lower === 'host') {
-        s.set('SERVER_NAME', v.replace(/:\d+$/, ''));
-      }
-    }
-    this.bodyProcessor = selectBodyProcessor(headers.get('content-type') ?? '');
-    if (this.bodyProcessor !== undefined) s.set('REQBODY_PROCESSOR', this.bodyProcessor);
-    this.#updateCombinedSize();
-  }
-
-  #setupBody(body: string): void {
-    const s = this.scalars;
-    // As ModSecurity: REQUEST_BODY holds the raw body for URLENCODED, or when a rule forces
-    // it (CRS 901340 does for bodies no processor parses); JSON, XML and multipart bodies are
-    // inspected through the variables their processors fill.
-    if (this.bodyProcessor === 'URLENCODED' || this.forceRequestBodyVariable) s.set('REQUEST_BODY', body);
-    s.set('REQUEST_BODY_LENGTH', String(body.length));
-    s.set('FULL_REQUEST_LENGTH', String(body.length));
-    s.set('REQBODY_ERROR', '0');
-    if (this.bodyProcessor === undefined || body === '') return;
-    const state: BodyState = {
-      add: (collection, key, value) => this.#collection(collection).add(key, value),
-      set: (name, value) => s.set(name, value),
-    };
-    const ctype = this.#collection('REQUEST_HEADERS').get('content-type') ?? '';
-    const err = processBody(this.bodyProcessor, body, ctype, state);
-    if (err !== undefined) {
-      s.set('REQBODY_ERROR', '1');
-      s.set('REQBODY_ERROR_MSG', err);
-      s.set('REQBODY_PROCESSOR_ERROR', '1');
-    }
-    this.#updateCombinedSize();
-  }
-
-  #updateCombinedSize(): void {
-    let n = 0;
-    for (const e of this.#collection('ARGS').entries) n += e.key.length + e.value.length;
-    this.scalars.set('ARGS_COMBINED_SIZE', String(n));
-  }
-
   // --- macros -----------------------------------------------------------------------------
 
   #lookup(name: string, key: string | undefined): string | undefined {
-    if (name === 'RULE') {
-      const r = this.#current;
-      if (r === undefined || key === undefined) return undefined;
-      switch (key.toLowerCase()) {
-        case 'id':
-          return String(r.id);
-        case 'msg':
-          return r.msg === undefined ? '' : this.expand(r.msg);
-        case 'severity':
-          return r.severity;
-        case 'ver':
-          return r.ver;
-        case 'rev':
-          return r.rev;
-        case 'logdata':
-          return r.logdata === undefined ? '' : this.expand(r.logdata);
-        case 'phase':
-          return String(r.phase);
-        default:
-          return undefined;
-      }
+    if (name !== 'RULE') return this.#data.lookup(name, key);
+    const r = this.#current;
+    if (r === undefined || key === undefined) return undefined;
+    switch (key.toLowerCase()) {
+      case 'id':
+        return String(r.id);
+      case 'msg':
+        return r.msg === undefined ? '' : this.expand(r.msg);
+      case 'logdata':
+        return r.logdata === undefined ? '' : this.expand(r.logdata);
+      case 'severity':
+        return r.severity;
+      case 'ver':
+        return r.ver;
+      case 'rev':
+        return r.rev;
+      case 'phase':
+        return String(r.phase);
+      default:
+        return undefined;
     }
-    if (key === undefined) return this.scalars.get(name) ?? this.collections.get(name)?.entries[0]?.value;
-    return this.collections.get(name)?.get(key);
   }
 
   // --- evaluation -------------------------------------------------------------------------
@@ -326,7 +178,7 @@ export class Transaction implements OperatorTx {
         continue;
       }
       const rule = item.rule;
-      if (this.#isRemoved(rule)) continue;
+      if (this.#controls.isRemoved(rule)) continue;
       let matched: boolean;
       try {
         matched = this.#evaluate(rule);
@@ -345,8 +197,9 @@ export class Transaction implements OperatorTx {
 
   #fail(rule: Rule, phase: number, err: unknown): void {
     this.error = { ruleId: rule.id, phase, message: err instanceof Error ? err.message : String(err) };
-    if (this.mode === 'On' && this.interruption === undefined)
+    if (this.mode === 'On' && this.interruption === undefined) {
       this.interruption = { ruleId: rule.id, action: 'deny', status: 403 };
+    }
   }
 
   /** Applies the rule's disruptive action; true when processing of the phase stops. */
@@ -370,13 +223,6 @@ export class Transaction implements OperatorTx {
     return true;
   }
 
-  #isRemoved(rule: Rule): boolean {
-    if (this.#removedIds.length > 0 && inRanges(rule.id, this.#removedIds)) return true;
-    if (this.#removedTags.size > 0) for (const t of this.#removedTags) if (rule.tagSet.has(t)) return true;
-    if (this.#removedMsgs.size > 0 && rule.msg !== undefined && this.#removedMsgs.has(rule.msg)) return true;
-    return false;
-  }
-
   /** Evaluates a chain; records it when every link matched. */
   #evaluate(starter: Rule): boolean {
     this.#current = starter;
@@ -384,8 +230,7 @@ export class Transaction implements OperatorTx {
     this.#matchedVarsNames.clear();
     const all: MatchedValue[] = [];
     for (let r: Rule | undefined = starter; r !== undefined; r = r.chain) {
-      const n = this.#evalLink(r, starter, all);
-      if (n === 0) return false;
+      if (this.#evalLink(r, starter, all) === 0) return false;
     }
     this.matchedRules.push({
       id: starter.id,
@@ -409,14 +254,19 @@ export class Transaction implements OperatorTx {
     const onMatch = (name: string, value: string) => {
       matched++;
       all.push({ name, value });
-      this.scalars.set('MATCHED_VAR', value);
-      this.scalars.set('MATCHED_VAR_NAME', name);
+      this.#data.scalars.set('MATCHED_VAR', value);
+      this.#data.scalars.set('MATCHED_VAR_NAME', name);
       this.#matchedVars.add(name, value);
       this.#matchedVarsNames.add(name, name);
       // Non-disruptive actions run per match, before the next link is evaluated: a chain
       // starter's setvar may feed its chained rule (CRS 920450).
       for (const e of rule.effects) {
-        if (e.kind === 'setvar') this.#setvar(e.setvar);
+        if (e.kind === 'setvar')
+          this.#data.setvar(
+            e.setvar,
+            this.expand(e.setvar.key),
+            e.setvar.op === 'delete' ? '' : this.expand(e.setvar.value),
+          );
         else this.#ctl(e.ctl);
       }
     };
@@ -424,7 +274,7 @@ export class Transaction implements OperatorTx {
       onMatch('', '');
       return matched;
     }
-    const targets = resolveTargets(rule, this, this.#removalsFor(starter));
+    const targets = resolveTargets(rule, this.#data, this.#controls.removedTargets(starter));
     for (const t of targets) this.#matchTarget(rule, t, onMatch);
     return matched;
   }
@@ -465,58 +315,15 @@ export class Transaction implements OperatorTx {
     return v;
   }
 
-  #removalsFor(rule: Rule): readonly VariableSpec[] {
-    if (this.#targetRemovals.length === 0) return [];
-    const out: VariableSpec[] = [];
-    for (const r of this.#targetRemovals) if (r.match(rule)) out.push(...r.variables);
-    return out;
-  }
-
-  // --- effects ----------------------------------------------------------------------------
-
-  #setvar(sv: SetVar): void {
-    const col = this.#collection(sv.collection);
-    const key = this.expand(sv.key);
-    if (sv.op === 'delete') {
-      col.delete(key);
-      return;
-    }
-    const value = this.expand(sv.value);
-    if (sv.op === 'set') {
-      col.set(key, value);
-      return;
-    }
-    const cur = Number.parseInt(col.get(key) ?? '0', 10) || 0;
-    const n = Number.parseInt(value, 10) || 0;
-    col.set(key, String(sv.op === 'add' ? cur + n : cur - n));
-  }
-
   #ctl(c: Ctl): void {
+    if (this.#controls.add(c)) return;
     switch (c.option) {
       case 'ruleEngine':
         this.mode = c.mode;
         return;
-      case 'ruleRemoveById':
-        this.#removedIds.push(...c.ranges);
-        return;
-      case 'ruleRemoveByTag':
-        this.#removedTags.add(this.expand(c.tag));
-        return;
-      case 'ruleRemoveByMsg':
-        this.#removedMsgs.add(c.msg);
-        return;
-      case 'ruleRemoveTargetById':
-        this.#targetRemovals.push({ match: (r) => inRanges(r.id, c.ranges), variables: c.variables });
-        return;
-      case 'ruleRemoveTargetByTag':
-        this.#targetRemovals.push({ match: (r) => r.tagSet.has(c.tag), variables: c.variables });
-        return;
-      case 'ruleRemoveTargetByMsg':
-        this.#targetRemovals.push({ match: (r) => r.msg === c.msg, variables: c.variables });
-        return;
       case 'requestBodyProcessor':
         this.bodyProcessor = c.processor;
-        this.scalars.set('REQBODY_PROCESSOR', c.processor);
+        this.#data.scalars.set('REQBODY_PROCESSOR', c.processor);
         return;
       case 'requestBodyAccess':
         this.requestBodyAccess = c.on;
@@ -525,8 +332,14 @@ export class Transaction implements OperatorTx {
         this.forceRequestBodyVariable = c.on;
         return;
       default:
-        // Audit and debug logs are the gateway's, not the engine's.
+        // Audit and debug logs, and response body access, are the gateway's, not the engine's.
         return;
     }
   }
+}
+
+function bytes(body: Uint8Array | string): string {
+  return typeof body === 'string'
+    ? body
+    : Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('latin1');
 }

@@ -13,6 +13,7 @@ test('bad targets are errors', () => {
   assert.throws(() => parseVariables('REQUEST_URI:x'), /takes no key/);
   assert.throws(() => parseVariables('!ARGS'), /needs a key/);
   assert.throws(() => parseVariables('ARGS:/abc'), /unterminated regex/);
+  assert.throws(() => parseVariables('XML://book/title'), /XPath expressions \/\* \(text\) and \/\/@\*/);
 });
 
 test('keys compare case-insensitively; a collection keeps repeated keys in order', () => {

@@ -7,7 +7,11 @@
  * manual's (v2/v3) as CRS v4 uses them.
  */
 
-/** Collections: addressed by key, or all values when no key is given. */
+/**
+ * Collections: addressed by key, or all values when no key is given. Persistent collections
+ * (IP, GLOBAL, SESSION, ...) and GEO/ENV are not offered: a rule naming them fails to load
+ * rather than silently reading nothing.
+ */
 export const COLLECTIONS: ReadonlySet<string> = new Set([
   'ARGS',
   'ARGS_GET',
@@ -30,26 +34,14 @@ export const COLLECTIONS: ReadonlySet<string> = new Set([
   'XML',
   'MATCHED_VARS',
   'MATCHED_VARS_NAMES',
-  'ENV',
-  'RULE',
-  'GEO',
-  'IP',
-  'GLOBAL',
-  'SESSION',
-  'USER',
-  'RESOURCE',
 ]);
 
 /** Scalar variables: one value each (the empty string when the request has none). */
 export const SCALARS: ReadonlySet<string> = new Set([
   'ARGS_COMBINED_SIZE',
   'AUTH_TYPE',
-  'DURATION',
   'FILES_COMBINED_SIZE',
-  'FULL_REQUEST',
   'FULL_REQUEST_LENGTH',
-  'HIGHEST_SEVERITY',
-  'INBOUND_DATA_ERROR',
   'MATCHED_VAR',
   'MATCHED_VAR_NAME',
   'MULTIPART_BOUNDARY_QUOTED',
@@ -68,13 +60,11 @@ export const SCALARS: ReadonlySet<string> = new Set([
   'MULTIPART_NAME',
   'MULTIPART_STRICT_ERROR',
   'MULTIPART_UNMATCHED_BOUNDARY',
-  'OUTBOUND_DATA_ERROR',
   'PATH_INFO',
   'QUERY_STRING',
   'REMOTE_ADDR',
   'REMOTE_HOST',
   'REMOTE_PORT',
-  'REMOTE_USER',
   'REQBODY_ERROR',
   'REQBODY_ERROR_MSG',
   'REQBODY_PROCESSOR',
@@ -107,8 +97,6 @@ export const SCALARS: ReadonlySet<string> = new Set([
   'TIME_WDAY',
   'TIME_YEAR',
   'UNIQUE_ID',
-  'URLENCODED_ERROR',
-  'WEBSERVER_ERROR_LOG',
 ]);
 
 export type KeySelector =
@@ -160,6 +148,14 @@ export function parseVariables(text: string): VariableSpec[] {
     if (!COLLECTIONS.has(name) && !SCALARS.has(name)) throw new Error(`unknown variable ${name}`);
     if (selector.kind !== 'all' && SCALARS.has(name)) throw new Error(`variable ${name} takes no key`);
     if (exclude && selector.kind === 'all') throw new Error(`exclusion !${name} needs a key`);
+    // The XML body processor provides the two XPath views CRS uses; any other expression
+    // would silently select nothing.
+    if (
+      name === 'XML' &&
+      !(selector.kind === 'exact' && (selector.key === '/*' || selector.key === '//@*'))
+    ) {
+      throw new Error('XML supports the XPath expressions /* (text) and //@* (attribute values) only');
+    }
     specs.push({ name, selector, count, exclude });
   }
   if (specs.length === 0) throw new Error('empty target list');
