@@ -184,5 +184,16 @@ function readContext(
     state = next[state * CLASSES + t]!;
     return state !== 0 && ((prefix[state]! | full[state]!) & ctx) !== 0;
   }
+  // A match that ends in the open string the application's quote closes wants a short literal
+  // there (`admin' or '1`); `"Author," or "Screenplay based on …` is a quotation in prose.
+  if (types[count - 1] === T.STR && lexer.open && hasSpace(input, lexer.start, input.length)) return false;
   return (full[state]! & ctx) !== 0;
+}
+
+function hasSpace(s: string, i: number, end: number): boolean {
+  for (; i < end; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d) return true;
+  }
+  return false;
 }

@@ -31,6 +31,8 @@ export interface Lexer {
   concat: boolean;
   /** `\` escapes a quote inside a string (MySQL), or is a plain byte (standard SQL). */
   backslash: boolean;
+  /** The token is a string the value ends inside: the application's quote would close it. */
+  open: boolean;
 }
 
 export function createLexer(): Lexer {
@@ -45,6 +47,7 @@ export function createLexer(): Lexer {
     block: false,
     concat: false,
     backslash: true,
+    open: false,
   };
 }
 
@@ -66,6 +69,7 @@ function lexWord(lx: Lexer, s: string, i: number): void {
   if (j === i + 1 && s.charCodeAt(j) === 0x27 && (c1 === 0x6e || c1 === 0x78 || c1 === 0x62 || c1 === 0x65)) {
     const close = scanString(s, j + 1, 0x27, lx.backslash);
     lx.type = T.STR;
+    lx.open = close < 0;
     lx.pos = close < 0 ? end : close;
     return;
   }
@@ -182,9 +186,11 @@ export function nextToken(lx: Lexer): boolean {
     lx.unary = false;
     lx.block = false;
     lx.concat = false;
+    lx.open = false;
     if (c === 0x27 || c === 0x22) {
       const close = scanString(s, i + 1, c, lx.backslash);
       lx.type = T.STR;
+      lx.open = close < 0;
       lx.pos = close < 0 ? end : close;
     } else if (isDigit(c) || (c === 0x2e && isDigit(n))) lexNumber(lx, s, i);
     else if (isWordStart(c)) lexWord(lx, s, i);

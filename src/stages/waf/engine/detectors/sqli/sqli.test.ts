@@ -196,6 +196,8 @@ const BENIGN: readonly string[] = [
   '5 and 6 in total',
   "Jones' and 5 in stock",
   '2 or 3 is fine',
+  'by Original Author," or "Screenplay based on original Work',
+  "called 'fast' or 'quick and easy",
   "Use '=' to assign and '-' to subtract",
   "color: '#fff'",
   "flag '--verbose'",
