@@ -67,7 +67,9 @@ const PATTERNS: readonly Pattern[] = [
   { ctx: 'A', pattern: 'n?)?;[EF]' },
   { ctx: 'A', pattern: 'n?)?;T[kvFs(c]' },
   { ctx: 'A', pattern: 'n?)?;Tbk' },
-  { ctx: 'A', pattern: 'b)?;T[kF]' },
+  { ctx: 'A', pattern: 'b)?;T[kvF]' },
+  // A procedure run outright: `exec xp_cmdshell 'dir'`, `execute sp_executesql …`.
+  { ctx: 'A', pattern: 'TF' },
   // SQL Server runs a second statement without `;`: `') drop table t`, `' exec xp_cmdshell`.
   { ctx: 'AQ', pattern: 's)?T[kF]' },
   // Comment-terminated breakout: `admin'--`, `admin'#`, `admin')/*`, `';--`.
@@ -95,6 +97,8 @@ const PATTERNS: readonly Pattern[] = [
   // `' group by concat(version(),floor(rand(0)*2))`, `1 procedure analyse(extractvalue(…))`.
   { ctx: 'AQ', pattern: 's)?k(?[fFE]' },
   { ctx: 'A', pattern: 'n)?k(?[fFE]' },
+  // A value that is itself such a clause: `order by if(1=1,1,sleep(1))`.
+  { ctx: 'A', pattern: 'k[fF]' },
   // A subquery or function as the next value of a list (INSERT … VALUES injection):
   // `', (select password from users))--`, `',sleep(5))#`.
   { ctx: 'AQ', pattern: 's)?,(?[EfF]' },
@@ -113,6 +117,8 @@ const PATTERNS: readonly Pattern[] = [
   { ctx: 'A', pattern: 'E[fFv]' },
   { ctx: 'A', pattern: 'Eok' },
   { ctx: 'A', pattern: 'E[nsv],' },
+  // … or selects from a derived table: `select 1 from(select count(*),concat(…`.
+  { ctx: 'A', pattern: 'E[nsvo]k(' },
 ];
 
 /** Context bits in the automaton's accept masks. */

@@ -45,7 +45,7 @@ const FUNCTIONS =
   'last_insert_id connection_id name_const pow power sqrt exp to_char to_number to_hex xmltype xmlelement ' +
   'xmlagg query_to_xml table_to_xml generate_series current_setting has_database_privilege exists ' +
   'insert replace values analyse row floor rand json_valid json_build_object sqlite_version ' +
-  'sqlite_compileoption_used encode lo_get overlay';
+  'sqlite_compileoption_used sqlite_compileoption_get encode lo_get overlay';
 
 /**
  * Attack functions (`F`): calls with a side effect or a timing, file, network or error channel
