@@ -8,10 +8,10 @@
  * Elements that run or load active content, or change how the rest of the page is read:
  * script; frames and plugins; `base` (every relative URL now points elsewhere); `link` and
  * `style` (CSS imports, IE `behavior`); `meta` (refresh to a `javascript:` URL);
- * `import`, `isindex`, `vmlframe`, `layer`, `ilayer`, `bgsound` (legacy IE/Netscape vectors).
- * `svg` and `math` are not listed: an empty `<svg></svg>` runs nothing, and their vectors
- * (`<svg onload=…>`, `<svg><script>`, `<a xlink:href=javascript:…>`) are caught by the
- * handler, element and URL checks.
+ * `import`, `isindex`, `vmlframe`, `layer`, `ilayer`, `bgsound` (legacy IE/Netscape vectors);
+ * `svg` and `math`, foreign content with its own parsing rules (`<svg><style>` is not CSS text,
+ * `<math><mtext>` re-enters HTML): the usual carriers of parser-differential XSS, and never
+ * needed in a value an API takes as text.
  */
 const DANGEROUS_TAGS = [
   'script',
@@ -27,6 +27,8 @@ const DANGEROUS_TAGS = [
   'meta',
   'import',
   'isindex',
+  'svg',
+  'math',
   'vmlframe',
   'layer',
   'ilayer',

@@ -64,7 +64,10 @@ function scanMarkup(s: string, i: number): number {
     // `<!-->` and `<!--->` close at once (§13.2.5.43); otherwise the comment runs to `-->`.
     if (s.charCodeAt(i + 2) === 0x3e) return i + 3;
     if (s.charCodeAt(i + 2) === 0x2d && s.charCodeAt(i + 3) === 0x3e) return i + 4;
+    // A comment also ends at `--!>` (§13.2.5.52, a parse error browsers accept).
     const close = s.indexOf('-->', i + 2);
+    const bang = s.indexOf('--!>', i + 2);
+    if (bang >= 0 && (close < 0 || bang < close)) return bang + 4;
     return close < 0 ? s.length : close + 3;
   }
   if (s.charCodeAt(i) === 0x5b && nameIs(s, i + 1, i + 3, 'if')) return FOUND;
