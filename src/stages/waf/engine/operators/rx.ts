@@ -1,4 +1,4 @@
-import { compileRegex } from '../regex.ts';
+import { compileByteRegex } from '../regex.ts';
 import { compiledParam } from './macro-param.ts';
 import type { Operator } from './types.ts';
 
@@ -7,7 +7,7 @@ import type { Operator } from './types.ts';
  * the input. With the rule's `capture`, groups 0..9 go to TX:0..9 (unmatched groups empty).
  */
 export function rx(param: string): Operator {
-  const regex = compiledParam(param, compileRegex);
+  const regex = compiledParam(param, compileByteRegex);
   return {
     match(input, tx) {
       const re = regex(tx);
