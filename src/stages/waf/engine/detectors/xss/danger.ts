@@ -155,6 +155,8 @@ function charRef(s: string, i: number, end: number): number {
     if (hex) j++;
     let v = 0;
     let digits = 0;
+    // Browsers accept any number of leading zeros (`&#0000106;`).
+    while (j < end && s.charCodeAt(j) === 0x30 && isDigitOrHex(s.charCodeAt(j + 1), hex)) j++;
     for (; j < end && digits < 8; j++, digits++) {
       const c = s.charCodeAt(j);
       const d =
@@ -179,6 +181,10 @@ function charRef(s: string, i: number, end: number): number {
   }
   return -1;
 }
+function isDigitOrHex(c: number, hex: boolean): boolean {
+  return (c >= 0x30 && c <= 0x39) || (hex && (c | 0x20) >= 0x61 && (c | 0x20) <= 0x66);
+}
+
 const NAMED: ReadonlyArray<readonly [string, number]> = [
   ['colon;', 0x3a],
   ['tab;', 0x09],
