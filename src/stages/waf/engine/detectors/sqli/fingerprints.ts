@@ -82,8 +82,10 @@ const PATTERNS: readonly Pattern[] = [
   { ctx: 'AQ', pattern: 's)?[oa=](?[fFE]' },
   { ctx: 'A', pattern: 'n)?[oa=](?[fFE]' },
   // An expression spliced into the string, which the application's quote closes again:
-  // `'-0-'`, `'|x|'`, `" | type %SystemDrive%\\config.ini | "`. Ending in that open string is
-  // what tells it from a quoted path (`"/usr/bin"`).
+  // `'-0-'`, `'|x|'`, `" | type %SystemDrive%\config.ini | "`. Ending in that open string is
+  // what tells it from a quoted path (`"/usr/bin"`), and the operators at both ends must be
+  // additive (`a`), so `'***HIDDEN***'` and `"<your-token>"` stay data. (`x'='x` is left out
+  // on purpose: its fingerprint is that of `'='` in prose.)
   { ctx: 'Q', pattern: 's)?a[nvb]as$' },
   { ctx: 'Q', pattern: 's)?a[nvb][oa][nvb]as$' },
   { ctx: 'Q', pattern: 's)?a[nvb][oa][nvb][oa][nvb]as$' },
