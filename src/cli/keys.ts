@@ -1,8 +1,12 @@
 import { dirname, resolve } from 'node:path';
 import { resolveSecret, type Secret } from '../config/secrets.ts';
 import { parseDuration } from '../config/units.ts';
+import { validateConfig } from '../config/validate.ts';
 import { readYamlFile } from '../config/yaml-source.ts';
 import { type ConfigProblem, configError, RampartError } from '../core/errors.ts';
+import { type AuditEntry, canonical, digest } from '../observe/audit/record.ts';
+import { auditSettings } from '../observe/audit/settings.ts';
+import { AuditLog } from '../observe/audit/writer.ts';
 import {
   DESCRIPTION_PATTERN,
   type Issued,
@@ -17,6 +21,7 @@ import {
   SCOPE_PATTERN,
   updateKeyStore,
 } from '../stages/authn/apikey/store.ts';
+import { cliActor } from './actor.ts';
 import { type Command, EXIT } from './args.ts';
 
 export interface KeyStoreSettings {
@@ -179,7 +184,9 @@ export const keysCommand: Command = {
     ) {
       throw usageError(`--format must be text or json (got "${values.format}")`);
     }
-    const settings = loadKeyStoreSettings(typeof values.config === 'string' ? values.config : 'rampart.yaml');
+    const configFile = typeof values.config === 'string' ? values.config : 'rampart.yaml';
+    const settings = loadKeyStoreSettings(configFile);
+    trail = openTrail(configFile);
     const now = Date.now();
     switch (sub) {
       case 'create': {
@@ -199,7 +206,7 @@ export const keysCommand: Command = {
         const id = args[0]!;
         const overlap = overlapMs ?? settings.rotationOverlapMs;
         return printIssued(
-          issue(settings, (s) => s.rotate(id, overlap, now, settings.pepper.reveal())),
+          issue(settings, (s) => s.rotate(id, overlap, now, settings.pepper.reveal()), id),
           id,
         );
       }
@@ -253,14 +260,94 @@ function mutateStore<T>(
   settings: KeyStoreSettings,
   mutate: (store: KeyStore) => { store: KeyStore; result: T },
 ): T {
-  return guard(settings.file, () => updateKeyStore(settings.file, mutate));
+  pendingAudit = null;
+  try {
+    return guard(settings.file, () => updateKeyStore(settings.file, mutate));
+  } catch (err) {
+    const entry = pendingAudit as AuditEntry | null;
+    if (entry !== null && trail !== null) {
+      trail.append({
+        ...entry,
+        action: `${entry.action}.failed`,
+        after: entry.before,
+        diff: { error: (err as Error).message },
+      });
+    }
+    throw err;
+  }
 }
 
-function issue(settings: KeyStoreSettings, mutate: (store: KeyStore) => Issued): Issued {
+function issue(
+  settings: KeyStoreSettings,
+  mutate: (store: KeyStore) => Issued,
+  rotatedFrom: string | null = null,
+): Issued {
   return mutateStore(settings, (store) => {
     const issued = mutate(store);
+    const r = issued.record;
+    const entry: AuditEntry =
+      rotatedFrom === null
+        ? {
+            actor: cliActor(),
+            action: 'keys.create',
+            target: `${r.kind}:${r.id}`,
+            before: null,
+            after: digest(canonical(r)),
+            diff: keyFacts(r),
+          }
+        : {
+            actor: cliActor(),
+            action: 'keys.rotate',
+            target: `${r.kind}:${rotatedFrom}`,
+            before: digest(canonical(store.get(rotatedFrom) ?? null)),
+            after: digest(canonical(issued.store.get(rotatedFrom) ?? null)),
+            diff: {
+              successor: r.id,
+              oldExpiresAt: issued.store.get(rotatedFrom)?.expiresAt ?? null,
+              ...keyFacts(r),
+            },
+          };
+    audited(entry);
     return { store: issued.store, result: issued };
   });
+}
+
+/** The audit trail of the config (`audit.file`), or null. Only read when the config has one. */
+let trail: AuditLog | null = null;
+
+function openTrail(configFile: string): AuditLog | null {
+  const file = resolve(configFile);
+  const source = readYamlFile(file);
+  const root = source.data;
+  if (!isMapping(root) || !isMapping(root.audit)) return null;
+  const settings = auditSettings(validateConfig(source), source, dirname(file));
+  return settings === null ? null : AuditLog.open(settings.file, { signer: settings.signer }).log;
+}
+
+/**
+ * Record a key change before it is saved (under the key store's lock): a change is never made
+ * without its record. If the save then fails, a `.failed` record says so.
+ */
+function audited(entry: AuditEntry): void {
+  if (trail === null) return;
+  try {
+    trail.append(entry);
+  } catch (err) {
+    throw new Error(`audit trail ${trail.file}: ${(err as Error).message}; the key store was not changed`);
+  }
+  pendingAudit = entry;
+}
+let pendingAudit: AuditEntry | null = null;
+
+/** What the audit trail says about a key: never its hash or sealed secret. */
+function keyFacts(r: KeyRecord) {
+  return {
+    kind: r.kind,
+    owner: r.owner,
+    scopes: r.scopes,
+    plan: r.plan ?? null,
+    expiresAt: r.expiresAt ?? null,
+  };
 }
 
 function guard<T>(file: string, fn: () => T): T {
@@ -298,7 +385,21 @@ function printIssued(issued: Issued, rotatedFrom: string | null): number {
 }
 
 function revoke(settings: KeyStoreSettings, id: string, now: number): number {
-  const before = mutateStore(settings, (s) => ({ store: s.revoke(id, now), result: s.get(id)! }));
+  const before = mutateStore(settings, (s) => {
+    const next = s.revoke(id, now);
+    const old = s.get(id)!;
+    if (old.revokedAt === undefined) {
+      audited({
+        actor: cliActor(),
+        action: 'keys.revoke',
+        target: `${old.kind}:${id}`,
+        before: digest(canonical(old)),
+        after: digest(canonical(next.get(id) ?? null)),
+        diff: { owner: old.owner, revokedAt: next.get(id)?.revokedAt ?? null },
+      });
+    }
+    return { store: next, result: old };
+  });
   if (before.revokedAt !== undefined) {
     process.stdout.write(`${id} was already revoked at ${before.revokedAt}\n`);
   } else {

@@ -3,13 +3,21 @@ import { RampartError } from '../core/errors.ts';
 import { errorText } from '../server/lifecycle.ts';
 import { VERSION } from '../version.ts';
 import { type Command, EXIT, parseCommandArgs } from './args.ts';
+import { auditCommand } from './audit.ts';
 import { authzCommand } from './authz.ts';
 import { checkCommand } from './check.ts';
 import { explainCommand } from './explain.ts';
 import { keysCommand } from './keys.ts';
 import { startCommand } from './start.ts';
 
-const COMMANDS: readonly Command[] = [startCommand, checkCommand, explainCommand, keysCommand, authzCommand];
+const COMMANDS: readonly Command[] = [
+  startCommand,
+  checkCommand,
+  explainCommand,
+  keysCommand,
+  authzCommand,
+  auditCommand,
+];
 
 function usage(): string {
   const lines = COMMANDS.map((c) => `  ${c.name.padEnd(9)} ${c.summary}`);

@@ -1,6 +1,7 @@
 import { compileGateway } from '../config/compile.ts';
 import { formatLocation, RampartError } from '../core/errors.ts';
 import { createGatewayLogger, setProcessLog } from '../observe/logger.ts';
+import { cliActor } from './actor.ts';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug'];
 
@@ -36,7 +37,7 @@ Options:
     for (const f of probe.findings) {
       log.warn({ finding: f.id, severity: f.severity, at: formatLocation(f.location) }, f.message);
     }
-    const running = await startGateway(file, log, { fixedLogLevel: level !== undefined });
+    const running = await startGateway(file, log, { fixedLogLevel: level !== undefined, actor: cliActor() });
     const gateway = running.holder.current;
     log.info(
       { version: gateway.version, urls: running.urls, operations: gateway.operations.length },
@@ -48,7 +49,7 @@ Options:
         gateway.operations.map((o) => `${o.method} ${o.route}`),
       ),
     );
-    process.on('SIGHUP', () => void running.reload());
+    process.on('SIGHUP', () => void running.reload('signal:SIGHUP'));
     return new Promise<number>((resolve) => {
       let stopping = false;
       const stop = (signal: string) => {

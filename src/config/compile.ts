@@ -7,26 +7,38 @@ import type { OperationInfo } from '../core/operation.ts';
 import { Pipeline } from '../core/pipeline.ts';
 import type { Stage } from '../core/stage.ts';
 import { createAccessLog } from '../observe/access-log.ts';
+import { auditSettings } from '../observe/audit/settings.ts';
+import { createEventBus } from '../observe/events/create.ts';
+import { reportGatewayEvent } from '../observe/logger.ts';
 import { loadOpenApi, type OpenApiDocument, type OpenApiOperation } from '../openapi/document.ts';
 import type { ListenerRuntime } from '../server/listener.ts';
 import { AuthnCompiler } from '../stages/authn/compile.ts';
 import { AuthzCompiler } from '../stages/authz/compile.ts';
 import { createClientStage } from '../stages/client/stage.ts';
+import { CorsCompiler } from '../stages/cors/compile.ts';
 import { createListenerStage } from '../stages/listener/stage.ts';
 import { Redactor } from '../stages/log/redact.ts';
 import { createLogStage } from '../stages/log/stage.ts';
+import { TrafficCompiler } from '../stages/quota/compile.ts';
 import { createResponseStage } from '../stages/response/stage.ts';
 import { createRouteStage, RouteTable } from '../stages/route/stage.ts';
+import { HeaderRulesCompiler } from '../stages/transform/compile.ts';
+import { withRequestHeaderRules } from '../stages/transform/rules-stage.ts';
+import type { CircuitStateHook } from '../stages/upstream/circuit-breaker.ts';
 import { buildMockResponse, createMockStage } from '../stages/upstream/mock.ts';
 import { createUpstream, type Upstream } from '../stages/upstream/pool.ts';
+import { OperationResponses } from '../stages/response/filter/responses.ts';
+import type { ResponseFilter } from '../stages/response/filter/runtime.ts';
 import { createProxyStage } from '../stages/upstream/proxy.ts';
+import { ValidateCompiler } from '../stages/validate/compile.ts';
 import { MemoryStore } from '../store/memory.ts';
 import type { StateStore } from '../store/store.ts';
 import { compileCidrs } from './cidr.ts';
 import { readReferenced } from './files.ts';
 import type { Finding, Gateway } from './gateway.ts';
-import type { ApiConfig, Config } from './schema.ts';
+import type { ApiConfig, Config, UpstreamConfig } from './schema.ts';
 import { resolveSecret } from './secrets.ts';
+import { type StoreSpec, storeSpec } from './store-spec.ts';
 import { parseDuration, parseSize } from './units.ts';
 import { fieldPath, validateConfig } from './validate.ts';
 import { readYamlFile, type YamlSource } from './yaml-source.ts';
@@ -41,6 +53,12 @@ export interface CompileOptions {
    * passes its own; without one, the gateway gets a private memory store it closes itself.
    */
   readonly store?: StateStore;
+  /**
+   * Give the gateway the store its config's `store:` section describes (the server keeps one
+   * across reloads while the section is unchanged). Without it, `store` or a private memory
+   * store is used: `check` and `explain` never connect to Redis.
+   */
+  readonly storeFor?: (spec: StoreSpec) => StateStore;
 }
 
 /**
@@ -84,7 +102,11 @@ export function compileGateway(configFile: string, options: CompileOptions = {})
     options.openLogs !== false && config.log.access.enabled
       ? createAccessLog(config.log.access.destination)
       : null;
+  // Built (and so checked) for check and explain too; it holds nothing until events arrive.
+  const eventBus = createEventBus(config, source, dir);
+  const events = options.openLogs !== false ? eventBus : null;
   const logStage = createLogStage({
+    events,
     logger: accessLog,
     enabled: config.log.access.enabled,
     requestHeaders: config.log.access.requestHeaders,
@@ -93,29 +115,55 @@ export function compileGateway(configFile: string, options: CompileOptions = {})
       [...config.log.access.redactQueryParams, ...apiKeyNames.query],
     ),
   });
-  const defaultResponse = createResponseStage({ maskServerErrors: true, draining });
-  const store = options.store ?? new MemoryStore();
+  const headerRules = new HeaderRulesCompiler(config, source);
+  const cors = new CorsCompiler(source, findings);
+  const defaultResponse = createResponseStage({ maskServerErrors: true, draining, hsts: headerRules.hsts() });
+  const audit = auditSettings(config, source, dir);
+  const spec = storeSpec(config, source, dir);
+  const ownStore = options.storeFor === undefined && options.store === undefined;
+  const store = options.storeFor?.(spec) ?? options.store ?? new MemoryStore();
   const authn = new AuthnCompiler(config.authn, source, dir, store, findings);
   const authz = new AuthzCompiler(source, dir, findings);
+  const validate = new ValidateCompiler(findings);
+  const traffic = new TrafficCompiler(config, source, store);
 
   for (const [apiName, api] of Object.entries(config.apis)) {
     const doc = docs.get(resolve(dir, api.openapi))!;
     const info = { name: apiName, basePath: api.basePath };
-    const responseStage = createResponseStage({ maskServerErrors: api.response.maskServerErrors, draining });
+    const responseOptions = {
+      maskServerErrors: api.response.maskServerErrors,
+      draining,
+      hsts: headerRules.hsts(apiName, api),
+    };
+    const responseStage = createResponseStage({
+      ...responseOptions,
+      headerRules: headerRules.apiResponseSteps(apiName, api, doc),
+    });
     for (const op of doc.operations) {
+      const ownResponseRules = headerRules.operationResponseSteps(apiName, api, doc, op.operationId);
       const terminal = integrationStage(apiName, api, op, upstreams, source);
       const route = api.basePath + op.path;
       const authzStage = authz.stageFor(apiName, api, doc, op);
+      const validateStage = validate.stageFor(api, doc, op);
       const operation: OperationInfo = Object.freeze({
         api: info,
         operationId: op.operationId,
         method: op.method,
         route,
+        maxBodySize: operationBodyLimit(config, apiName, api, op.operationId, source),
         pipeline: new Pipeline([
-          ...authn.stagesFor(apiName, api, doc, op, route),
+          ...traffic.stagesFor(apiName, api, op.operationId),
+          ...cors.stagesFor(apiName, api, doc, op),
+          ...withRequestHeaderRules(
+            authn.stagesFor(apiName, api, doc, op, route),
+            headerRules.requestSteps(apiName, api, doc, op.operationId),
+          ),
           ...(authzStage ? [authzStage] : []),
+          ...(validateStage ? [validateStage] : []),
           terminal,
-          responseStage,
+          ownResponseRules
+            ? createResponseStage({ ...responseOptions, headerRules: ownResponseRules })
+            : responseStage,
           logStage,
         ]),
       });
@@ -129,6 +177,9 @@ export function compileGateway(configFile: string, options: CompileOptions = {})
           message: `route clash: ${(err as Error).message} (check basePath and hosts of the APIs)`,
         });
       }
+    }
+    for (const preflight of cors.preflightOperations(apiName, api, doc, info, [responseStage, logStage])) {
+      routes.addPreflight({ hosts: api.hosts, template: preflight.route, operation: preflight });
     }
   }
 
@@ -161,17 +212,21 @@ export function compileGateway(configFile: string, options: CompileOptions = {})
     routes,
     findings: Object.freeze(findings),
     accessLog,
+    audit,
+    store,
     start() {
       if (started) return;
       started = true;
       keyStore?.start();
       for (const v of verifiers) v.start?.();
     },
+    events,
     async close() {
+      await events?.close(2000);
       keyStore?.close();
       for (const v of verifiers) v.close?.();
       await Promise.all(pools.map((p) => p.close()));
-      if (options.store === undefined) await store.close();
+      if (ownStore) await store.close();
     },
   });
 }
@@ -186,6 +241,14 @@ function integrationStage(
 ): Stage {
   const override = api.operations[op.operationId] ?? {};
   if (override.mock ?? (override.upstream === undefined && api.mock)) {
+    if (override.maxInFlight !== undefined) {
+      const at = ['apis', apiName, 'operations', op.operationId, 'maxInFlight'];
+      throw configError('RAMPART_ERR_CONFIG_SCHEMA', {
+        location: source.locate(at),
+        field: fieldPath(at),
+        message: `limits calls to an upstream, and operation ${op.operationId} is answered by the mock`,
+      });
+    }
     return createMockStage(buildMockResponse(op.operation));
   }
   const at = ['apis', apiName];
@@ -209,7 +272,23 @@ function integrationStage(
       message: `no upstream named "${upstreamName}" (known: ${[...upstreams.keys()].join(', ') || 'none'})`,
     });
   }
-  return createProxyStage({ upstream, stripPrefix: api.stripBasePath ? api.basePath : '' });
+  return createProxyStage({
+    upstream,
+    stripPrefix: api.stripBasePath ? api.basePath : '',
+    maxInFlight: override.maxInFlight,
+    operation: `${apiName}.${op.operationId}`,
+    responseFilter: responseFilterFor(api, op),
+  });
+}
+
+/** The operation's `response.filter` (over the API's), or null when off or nothing is declared. */
+function responseFilterFor(api: ApiConfig, op: OpenApiOperation): ResponseFilter | null {
+  const own = api.operations[op.operationId]?.response?.filter ?? {};
+  const settings = { ...api.response.filter, ...own };
+  if (settings.mode !== 'filter') return null;
+  const responses = new OperationResponses(op.operation);
+  if (responses.empty) return null;
+  return { responses, maxBodySize: parseSize(settings.maxBodySize), oversize: settings.oversize };
 }
 
 function compileListener(config: Config, source: YamlSource, dir: string): ListenerRuntime {
@@ -294,9 +373,72 @@ function compileUpstreams(config: Config, source: YamlSource, dir: string): Map<
         'the upstream CA, certificate or key',
       );
     }
-    out.set(name, createUpstream(name, upstream, material));
+    checkResilience(name, upstream, source);
+    out.set(name, createUpstream(name, upstream, material, { onCircuitStateChange: logCircuitStateChange }));
   }
   return out;
+}
+
+/** Circuit-breaker state changes go to the gateway log until the security-event bus exists. */
+const logCircuitStateChange: CircuitStateHook = (upstream, from, to, reason) =>
+  reportGatewayEvent('circuit_state_changed', { upstream, from, to, reason });
+
+/** Resilience settings the schema cannot relate: a breaker that can never open, a backwards backoff. */
+function checkResilience(name: string, upstream: UpstreamConfig, source: YamlSource): void {
+  const cb = upstream.circuitBreaker;
+  if (cb && cb.consecutiveFailures === 0 && cb.errorRate === undefined) {
+    const at = ['upstreams', name, 'circuitBreaker'];
+    throw configError('RAMPART_ERR_CONFIG_SCHEMA', {
+      location: source.locate(at),
+      field: fieldPath(at),
+      message: 'can never open: set consecutiveFailures above 0, or errorRate',
+    });
+  }
+  const backoff = upstream.retry?.backoff;
+  if (backoff && parseDuration(backoff.base) > parseDuration(backoff.max)) {
+    const at = ['upstreams', name, 'retry', 'backoff', 'base'];
+    throw configError('RAMPART_ERR_CONFIG_SCHEMA', {
+      location: source.locate(at),
+      field: fieldPath(at),
+      message: `must not be longer than retry.backoff.max (${backoff.max})`,
+    });
+  }
+}
+
+/**
+ * The operation's body limit when it is below the listener's (else undefined: the listener's
+ * applies). API and operation limits may only lower it: the listener refused larger bodies
+ * before routing, so a higher value could never take effect and must not pass silently.
+ */
+function operationBodyLimit(
+  config: Config,
+  apiName: string,
+  api: ApiConfig,
+  operationId: string,
+  source: YamlSource,
+): number | undefined {
+  const server = parseSize(config.server.limits.maxBodySize);
+  const apiAt = ['apis', apiName, 'maxBodySize'];
+  const apiLimit = api.maxBodySize === undefined ? server : parseSize(api.maxBodySize);
+  if (apiLimit > server) {
+    throw configError('RAMPART_ERR_CONFIG_SCHEMA', {
+      location: source.locate(apiAt),
+      field: fieldPath(apiAt),
+      message: `must not be larger than server.limits.maxBodySize (${config.server.limits.maxBodySize}): it can only lower it`,
+    });
+  }
+  const size = api.operations[operationId]?.maxBodySize;
+  const limit = size === undefined ? apiLimit : parseSize(size);
+  if (limit > apiLimit) {
+    const at = ['apis', apiName, 'operations', operationId, 'maxBodySize'];
+    const bound = api.maxBodySize === undefined ? 'server.limits.maxBodySize' : `apis.${apiName}.maxBodySize`;
+    throw configError('RAMPART_ERR_CONFIG_SCHEMA', {
+      location: source.locate(at),
+      field: fieldPath(at),
+      message: `must not be larger than ${bound} (${api.maxBodySize ?? config.server.limits.maxBodySize}): it can only lower it`,
+    });
+  }
+  return limit < server ? limit : undefined;
 }
 
 /**

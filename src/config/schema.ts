@@ -1,6 +1,15 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { ApiAuthnConfig, AuthnConfig } from '../stages/authn/schema.ts';
 import { ApiAuthzConfig, OperationAuthzConfig } from '../stages/authz/schema.ts';
+import { CorsConfig } from '../stages/cors/schema.ts';
+import { OperationTrafficConfig, ScopeTrafficConfig, TrafficConfig } from '../stages/quota/schema.ts';
+import { ApiResponseFilterConfig } from '../stages/response/filter/schema.ts';
+import { HeaderRules, HstsConfig, HstsOverride, OperationResponseConfig } from '../stages/response/schema.ts';
+import { TransformConfig } from '../stages/transform/schema.ts';
+import { ApiValidateConfig, OperationValidateConfig } from '../stages/validate/schema.ts';
+import { AuditConfig } from '../observe/audit/schema.ts';
+import { EventsConfig } from '../observe/events/schema.ts';
+import { StoreConfig } from '../store/schema.ts';
 import {
   Cidr,
   Duration,
@@ -99,6 +108,7 @@ const Server = Strict(
       default: false,
       description: 'Reload when the config file or a referenced OpenAPI document changes (as on SIGHUP).',
     }),
+    hsts: HstsConfig,
   },
   {
     default: {},
@@ -159,6 +169,111 @@ const UpstreamTls = Strict(
   { default: {}, description: 'TLS settings for an https:// upstream (not used for http://).' },
 );
 
+const UpstreamCircuitBreaker = Strict(
+  {
+    consecutiveFailures: Type.Integer({
+      minimum: 0,
+      maximum: 10000,
+      default: 5,
+      description: 'Open after this many failures in a row (0: only `errorRate` opens it).',
+    }),
+    errorRate: Type.Optional(
+      Strict(
+        {
+          threshold: Type.Number({
+            exclusiveMinimum: 0,
+            maximum: 1,
+            default: 0.5,
+            description: 'Open when this share of the calls in the window failed (0.5: half).',
+          }),
+          minRequests: Type.Integer({
+            minimum: 1,
+            maximum: 1_000_000,
+            default: 20,
+            description: 'Calls the window must hold before its error rate counts.',
+          }),
+          window: Duration('The rolling window the error rate is measured over.', '10s'),
+        },
+        { description: 'Open on the error rate over a rolling window (off unless set).' },
+      ),
+    ),
+    openFor: Duration(
+      'How long the circuit stays open (503 `circuit_open`) before probes are let through.',
+      '30s',
+    ),
+    halfOpenProbes: Type.Integer({
+      minimum: 1,
+      maximum: 1000,
+      default: 1,
+      description:
+        'Calls let through at once while half-open; this many successes close the circuit, one failure opens it again.',
+    }),
+    failureStatuses: Type.Array(Type.Integer({ minimum: 500, maximum: 599 }), {
+      uniqueItems: true,
+      default: [502, 503, 504],
+      description: 'Upstream statuses that count as failures, besides connect errors, timeouts and resets.',
+    }),
+  },
+  {
+    description:
+      'A circuit breaker for this upstream: after repeated failures, calls are refused at once (503 `circuit_open`) until probes show it has recovered. Off unless set.',
+  },
+);
+
+const UpstreamRetry = Strict(
+  {
+    attempts: Type.Integer({
+      minimum: 1,
+      maximum: 5,
+      default: 2,
+      description: 'Most calls per request, the first included (1: no retries).',
+    }),
+    on: Type.Array(StringEnum(['connect-failure', 'reset'] as const, 'A failure to retry.'), {
+      uniqueItems: true,
+      default: ['connect-failure', 'reset'],
+      description:
+        '`connect-failure`: the connection could not be made (refused, unreachable, connect timeout). `reset`: it broke before any byte of the response.',
+    }),
+    statuses: Type.Array(Type.Integer({ minimum: 500, maximum: 599 }), {
+      uniqueItems: true,
+      default: [],
+      description: 'Upstream statuses retried as well (e.g. 503); the response is discarded unread.',
+    }),
+    budget: Strict(
+      {
+        ratio: Type.Number({
+          minimum: 0,
+          maximum: 1,
+          default: 0.2,
+          description: 'Retries allowed per request over the window (0.2: at most 20% more calls).',
+        }),
+        minPerSecond: Type.Integer({
+          minimum: 0,
+          maximum: 10000,
+          default: 3,
+          description: 'Retries always allowed per second, however little traffic there is.',
+        }),
+        window: Duration('The rolling window requests and retries are counted over.', '10s'),
+      },
+      { default: {}, description: 'The retry budget: retries past it are not made (no retry storms).' },
+    ),
+    backoff: Strict(
+      {
+        base: Duration(
+          'Longest wait before the first retry (doubled for each later one; the wait is random below it).',
+          '25ms',
+        ),
+        max: Duration('Longest wait before any retry.', '250ms'),
+      },
+      { default: {}, description: 'Exponential backoff with full jitter between attempts.' },
+    ),
+  },
+  {
+    description:
+      'Retries of idempotent requests (GET, HEAD, OPTIONS, PUT, DELETE; never POST or PATCH), before any of the response was sent. Off unless set.',
+  },
+);
+
 const Upstream = Strict({
   url: Type.String({
     pattern: '^https?://[^/?#]+(/[^?#]*)?$',
@@ -182,12 +297,39 @@ const Upstream = Strict({
   ),
   keepAliveTimeout: Duration('How long an idle upstream connection is kept.', '4s'),
   tls: UpstreamTls,
+  maxInFlight: Type.Optional(
+    Type.Integer({
+      minimum: 1,
+      maximum: 1_000_000,
+      description:
+        'Most requests to this upstream under way at once, over all operations; past it, 503 `upstream_saturated` with `Retry-After: 1`. Unset: no limit (requests queue for one of `connections`).',
+    }),
+  ),
+  circuitBreaker: Type.Optional(UpstreamCircuitBreaker),
+  retry: Type.Optional(UpstreamRetry),
 });
 
 const OperationOverride = Strict({
   upstream: Type.Optional(Name('Upstream for this operation (a key of `upstreams`).')),
   mock: Type.Optional(Type.Boolean({ description: 'Answer this operation from its OpenAPI examples.' })),
   authz: Type.Optional(OperationAuthzConfig),
+  maxInFlight: Type.Optional(
+    Type.Integer({
+      minimum: 1,
+      maximum: 1_000_000,
+      description:
+        'Most requests to this operation under way at once; past it, 503 `operation_saturated` with `Retry-After: 1`. Only for an operation proxied to an upstream.',
+    }),
+  ),
+  maxBodySize: Type.Optional(
+    Size(
+      "Largest request body of this operation; larger is 413. At most the API's `maxBodySize` and `server.limits.maxBodySize`.",
+    ),
+  ),
+  traffic: Type.Optional(OperationTrafficConfig),
+  validate: Type.Optional(OperationValidateConfig),
+  transform: Type.Optional(TransformConfig),
+  response: Type.Optional(OperationResponseConfig),
 });
 
 const Api = Strict({
@@ -208,6 +350,11 @@ const Api = Strict({
     description: 'Answer every operation from its OpenAPI examples instead of an upstream.',
   }),
   stripBasePath: Type.Boolean({ default: false, description: 'Remove the base path before forwarding.' }),
+  maxBodySize: Type.Optional(
+    Size(
+      "Largest request body of this API's operations; larger is 413. At most `server.limits.maxBodySize`.",
+    ),
+  ),
   response: Strict(
     {
       maskServerErrors: Type.Boolean({
@@ -215,11 +362,18 @@ const Api = Strict({
         description:
           'Replace the body of an upstream 5xx with a generic problem+json (keeps the status): stack traces and internals never reach clients.',
       }),
+      hsts: Type.Optional(HstsOverride),
+      headers: Type.Optional(HeaderRules),
+      filter: ApiResponseFilterConfig,
     },
     { default: {}, description: 'How responses of this API are treated.' },
   ),
   authn: ApiAuthnConfig,
   authz: ApiAuthzConfig,
+  traffic: ScopeTrafficConfig,
+  validate: ApiValidateConfig,
+  cors: Type.Optional(CorsConfig),
+  transform: Type.Optional(TransformConfig),
   operations: Type.Record(Type.String({ pattern: '^.+$' }), OperationOverride, {
     // TypeBox records only emit patternProperties: without this, a key that misses the pattern
     // is not checked at all (its value unvalidated) instead of being an error.
@@ -242,7 +396,11 @@ export const ConfigSchema = Type.Object(
       default: {},
       description: 'Named upstream services.',
     }),
+    store: StoreConfig,
+    audit: AuditConfig,
+    events: EventsConfig,
     authn: AuthnConfig,
+    traffic: TrafficConfig,
     apis: Type.Record(Type.String({ pattern: NAME_PATTERN }), Api, {
       additionalProperties: false,
       minProperties: 1,
@@ -267,4 +425,6 @@ export type ApiConfig = Config['apis'][string];
 export type AuthnConfigT = Config['authn'];
 export type SchemeConfigT = AuthnConfigT['schemes'][string];
 export type ApiAuthzConfigT = ApiConfig['authz'];
+export type TrafficConfigT = Config['traffic'];
+export type ScopeTrafficConfigT = ApiConfig['traffic'];
 export type OperationAuthzConfigT = NonNullable<ApiConfig['operations'][string]['authz']>;

@@ -46,6 +46,15 @@ export interface UpstreamHeaderEdits {
   readonly set: Readonly<Record<string, string>>;
 }
 
+/**
+ * What the limit stages (`edge-limit`, `quota`) found for this request, written as the
+ * `RateLimit-Policy` and `RateLimit` response headers: one structured-field item per limit.
+ */
+export interface LimitReport {
+  readonly policies: string[];
+  readonly current: string[];
+}
+
 /** What the client stage resolved about the client and the hop it came through. */
 export interface ClientInfo {
   /** The real client IP: the socket peer, or from X-Forwarded-For when the peer is a trusted proxy. */
@@ -98,6 +107,8 @@ export class RequestContext {
    */
   credentialId: string | null = null;
   upstreamHeaders: UpstreamHeaderEdits | null = null;
+  /** Rate limits and quotas that applied, for the response headers (filled by the limit stages). */
+  limitReport: LimitReport | null = null;
   /** Request headers (lowercase) holding a credential the gateway consumed: the proxy never sends them upstream. */
   consumedHeaders: string[] | null = null;
   /** The pipeline in effect: the gateway's entry pipeline, then the matched operation's. */
@@ -277,7 +288,7 @@ export class RequestContext {
     }
     if (this.reason === null) this.reason = outcome.reason;
     if (outcome.headers?.connection === 'close') refusedConnections.add(this.#socket);
-    const body = problemBody(outcome.status, this.id || '-');
+    const body = problemBody(outcome.status, this.id || '-', outcome.errors);
     const headers: OutgoingHttpHeaders = {
       'content-type': PROBLEM_CONTENT_TYPE,
       'content-length': Buffer.byteLength(body),

@@ -13,6 +13,11 @@ export interface OperationInfo {
   readonly method: string;
   /** The OpenAPI path template, under the API's base path: `/v1/pets/{petId}`. */
   readonly route: string;
+  /**
+   * Largest request body, when the API or operation sets one below `server.limits.maxBodySize`
+   * (undefined: the listener's limit applies). The route stage applies it once matched.
+   */
+  readonly maxBodySize?: number;
   /** The operation's stages after `route`, in pipeline order. */
   readonly pipeline: Pipeline;
 }

@@ -16,6 +16,18 @@ export interface Reply {
   readonly detail?: string;
   /** The policies that determined the refusal, recorded in the decision. */
   readonly policies?: readonly string[];
+  /**
+   * Client-facing field errors (request validation only): where the request is wrong and which
+   * rule it broke, never the value sent. The one exception to generic problem bodies.
+   */
+  readonly errors?: readonly ProblemFieldError[];
+}
+
+/** One invalid field of a request: `{ path: 'body/items/0/qty', rule: 'maximum', detail: 'must be <= 10' }`. */
+export interface ProblemFieldError {
+  readonly path: string;
+  readonly rule: string;
+  readonly detail: string;
 }
 
 /** The stage wrote the whole response (upstream proxy, mock integration). */
@@ -31,8 +43,14 @@ export const DONE: Done = Object.freeze({ kind: 'done' });
 export function reply(
   status: number,
   reason: ReasonCode,
-  options: { headers?: Record<string, string>; detail?: string; policies?: readonly string[] } = {},
+  options: {
+    headers?: Record<string, string>;
+    detail?: string;
+    policies?: readonly string[];
+    errors?: readonly ProblemFieldError[];
+  } = {},
 ): Reply {
-  const out: Reply = { kind: 'reply', status, reason, headers: options.headers, detail: options.detail };
-  return options.policies === undefined ? out : { ...out, policies: options.policies };
+  let out: Reply = { kind: 'reply', status, reason, headers: options.headers, detail: options.detail };
+  if (options.policies !== undefined) out = { ...out, policies: options.policies };
+  return options.errors === undefined ? out : { ...out, errors: options.errors };
 }

@@ -14,10 +14,10 @@ export const STAGES = [
   {
     name: 'route',
     does: 'path normalization, host + base path + OpenAPI operation match',
-    replies: [400, 404, 405],
+    replies: [400, 404, 405, 413],
   },
-  { name: 'cors', does: "preflight answered from the API's CORS policy", replies: [204, 403] },
-  { name: 'edge-limit', does: 'cheap per-IP / global rate limits', replies: [429] },
+  { name: 'cors', does: "preflight answered from the API's CORS policy", replies: [204, 403, 405] },
+  { name: 'edge-limit', does: 'cheap per-IP / global rate limits', replies: [429, 503] },
   { name: 'waf', does: 'request inspection (headers, query, cookies, body)', replies: [403] },
   {
     name: 'authn',
@@ -25,7 +25,11 @@ export const STAGES = [
     replies: [401, 403, 413, 429, 503],
   },
   { name: 'authz', does: 'scopes, resource policies, Cedar policies', replies: [403] },
-  { name: 'quota', does: 'per-principal / per-key / usage-plan limits and quotas', replies: [429] },
+  {
+    name: 'quota',
+    does: 'per-principal / per-key / usage-plan limits and quotas',
+    replies: [403, 429, 503],
+  },
   { name: 'validate', does: 'request parameters and body against the OpenAPI schemas', replies: [400, 415] },
   { name: 'transform', does: 'identity headers, header rules', replies: [] },
   { name: 'upstream', does: 'proxy to the upstream, or the mock integration', replies: [502, 503, 504] },

@@ -22,7 +22,7 @@ export const REASONS = {
   },
   body_too_large: {
     status: 413,
-    doc: 'The request body is larger than `server.limits.maxBodySize`, by `Content-Length` or while streaming a chunked body.',
+    doc: "The request body is larger than `server.limits.maxBodySize`, or than the API's or operation's `maxBodySize`, by `Content-Length` or while streaming a chunked body.",
   },
   uri_too_long: { status: 414, doc: 'The request target is longer than `server.limits.maxUrlSize`.' },
   headers_too_large: {
@@ -142,6 +142,30 @@ export const REASONS = {
     status: 429,
     doc: 'Too many failed authentications from this client IP or for this credential: locked out for `authn.bruteForce.lockout` (`Retry-After` says how long).',
   },
+  rate_limited: {
+    status: 429,
+    doc: 'A rate limit (`traffic.rateLimits`, an API\'s, an operation\'s or a usage plan\'s) has no capacity left for this caller; `Retry-After` says when one request will pass. The decision names the limit.',
+  },
+  quota_exceeded: {
+    status: 429,
+    doc: "A quota (requests per UTC day, week or month) is used up for this caller; `Retry-After` says when its window ends. The decision names the quota.",
+  },
+  rate_limit_unavailable: {
+    status: 503,
+    doc: 'The state store (Redis) did not answer within its timeout and a limit that applies is `onStoreFailure: failClosed`: the gateway cannot tell whether the caller is within its limits, so it refuses.',
+  },
+  rate_limit_store_bypassed: {
+    status: 0,
+    doc: 'The state store did not answer and every limit that applies is `onStoreFailure: failOpen`: the request went through uncounted (recorded; not a refusal).',
+  },
+  store_unavailable: {
+    status: 503,
+    doc: 'The state store (Redis) did not answer while authenticating: brute-force lockouts or the SigV4 replay guard cannot be checked, so the request is refused (fail closed).',
+  },
+  plan_unknown: {
+    status: 403,
+    doc: 'The credential names a usage plan that `traffic.plans` does not define: refused rather than served without limits.',
+  },
   route_not_found: {
     status: 404,
     doc: "No API's host and base path, or no operation of its OpenAPI document, matches the path (deny by default).",
@@ -149,6 +173,10 @@ export const REASONS = {
   method_not_allowed: {
     status: 405,
     doc: 'The path matches an operation template but the method is not declared for it; the reply carries `Allow`.',
+  },
+  cors_refused: {
+    status: 403,
+    doc: "A CORS preflight was refused: its `Origin`, `Access-Control-Request-Method` or one of its `Access-Control-Request-Headers` is not allowed by the API's `cors` policy. Other requests from an origin that is not allowed are served without CORS headers, and the browser withholds them from the page.",
   },
   upstream_timeout: {
     status: 504,
@@ -162,9 +190,53 @@ export const REASONS = {
     status: 502,
     doc: "The upstream's TLS certificate could not be verified or the handshake failed.",
   },
+  upstream_saturated: {
+    status: 503,
+    doc: 'The upstream already has `upstreams.<name>.maxInFlight` requests under way; refused at once with `Retry-After: 1`, nothing was sent upstream.',
+  },
+  operation_saturated: {
+    status: 503,
+    doc: 'The operation already has `operations.<id>.maxInFlight` requests under way; refused at once with `Retry-After: 1`, nothing was sent upstream.',
+  },
+  circuit_open: {
+    status: 503,
+    doc: "The upstream's circuit breaker is open after repeated failures (or half-open with every probe slot taken); refused at once with `Retry-After`, nothing was sent upstream.",
+  },
   upstream_masked_error: {
     status: 0,
     doc: 'The upstream answered 5xx; its body was replaced by a generic problem+json (`response.maskServerErrors`). The status is kept.',
+  },
+  request_invalid: {
+    status: 400,
+    doc: "A parameter or the request body does not match the operation's OpenAPI schema (type, required, format, limits, or an undeclared property under `validate.strict`). The 400 body lists each failing field and rule, never the value sent.",
+  },
+  parameter_repeated: {
+    status: 400,
+    doc: 'A query, header, cookie or form parameter whose schema is not an array was sent more than once (HTTP parameter pollution): refused rather than letting the gateway and the upstream pick different copies.',
+  },
+  body_malformed: {
+    status: 400,
+    doc: 'The request body cannot be read as its content type says: not JSON, not UTF-8, duplicate member names, nesting deeper than `validate.maxDepth`, or a malformed form encoding.',
+  },
+  unsupported_media_type: {
+    status: 415,
+    doc: "The request body's Content-Type is not one the operation's `requestBody` declares (or is missing), or a body was sent to an operation that declares none under `validate.strict`.",
+  },
+  response_filtered: {
+    status: 0,
+    doc: 'The JSON response body carried properties its OpenAPI response schema does not declare, or sensitive ones: they were dropped or masked before it was sent (`response.filter`; recorded, not a refusal).',
+  },
+  response_unfiltered: {
+    status: 0,
+    doc: 'A response to be filtered was larger than `response.filter.maxBodySize` and `oversize` is `passthrough`: it was sent as the upstream made it (recorded).',
+  },
+  response_too_large: {
+    status: 502,
+    doc: 'A response to be filtered was larger than `response.filter.maxBodySize` and `oversize` is `reject`: nothing unfiltered is sent.',
+  },
+  response_unfilterable: {
+    status: 502,
+    doc: 'A response to be filtered could not be read: its body is not the JSON its content type says, or the upstream encoded it (gzip) although asked not to.',
   },
   client_aborted: {
     status: 499,

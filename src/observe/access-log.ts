@@ -1,4 +1,5 @@
 import { destination } from './logger.ts';
+import { scrub } from './scrub.ts';
 
 /** Where access-log records go: one JSON object per line. */
 export interface AccessLog {
@@ -29,11 +30,13 @@ function isoNow(): string {
 export function createAccessLog(dest: string): AccessLog {
   const out = destination(dest);
   return {
+    // Every line passes the scrubber (scrub.ts): a token, key, email or card number that
+    // reached any field is masked before it is written.
     write(record) {
-      out.write(`{"time":"${isoNow()}",${JSON.stringify(record).slice(1)}\n`);
+      out.write(scrub(`{"time":"${isoNow()}",${JSON.stringify(record).slice(1)}\n`));
     },
     writeMembers(members) {
-      out.write(`{"time":"${isoNow()}",${members}}\n`);
+      out.write(scrub(`{"time":"${isoNow()}",${members}}\n`));
     },
   };
 }

@@ -1,4 +1,5 @@
 import pino, { type DestinationStream, type Logger } from 'pino';
+import { scrub } from './scrub.ts';
 
 export type { Logger };
 
@@ -67,10 +68,11 @@ export async function flushLogs(timeoutMs = 2000): Promise<void> {
 
 /** The gateway's own log: lifecycle, reloads, errors. Goes to stderr; access log is separate. */
 export function createGatewayLogger(level: string): Logger {
-  return pino(
-    { level, base: { log: 'gateway' }, timestamp: pino.stdTimeFunctions.isoTime },
-    pino.destination({ dest: 2, sync: true }),
-  );
+  const out = pino.destination({ dest: 2, sync: true });
+  // The same scrubber as the access log: an error message quoting a request must not carry
+  // its token, key, email or card number to the operator's log.
+  const scrubbed = { write: (line: string) => out.write(scrub(line)) };
+  return pino({ level, base: { log: 'gateway' }, timestamp: pino.stdTimeFunctions.isoTime }, scrubbed);
 }
 
 let processLog: Logger | null = null;
@@ -87,7 +89,7 @@ export function setProcessLog(logger: Logger): void {
 export function reportInternalError(err: unknown, requestId: string, where: string): void {
   const text = err instanceof Error ? (err.stack ?? err.message) : String(err);
   if (processLog) processLog.error({ err: text, reqId: requestId, where }, 'internal error');
-  else process.stderr.write(`internal error in ${where} (request ${requestId}): ${text}\n`);
+  else process.stderr.write(scrub(`internal error in ${where} (request ${requestId}): ${text}\n`));
 }
 
 /**
@@ -98,4 +100,14 @@ export function reportDependencyError(err: unknown, what: string): void {
   const text = err instanceof Error ? err.message : String(err);
   if (processLog) processLog.warn({ err: text, what }, 'dependency failure');
   else process.stderr.write(`dependency failure: ${what}: ${text}\n`);
+}
+
+/**
+ * A state change of the gateway the operator must see (a circuit breaker opening), at warn,
+ * under a stable event name: `{"event":"circuit_state_changed","upstream":...}`. Until the
+ * security-event bus exists, this is where such events go.
+ */
+export function reportGatewayEvent(event: string, fields: Record<string, unknown>): void {
+  if (processLog) processLog.warn({ event, ...fields }, event);
+  else process.stderr.write(`${event}: ${JSON.stringify(fields)}\n`);
 }

@@ -6,10 +6,12 @@ import type { Server as TlsServer } from 'node:tls';
 import { isDeepStrictEqual } from 'node:util';
 import { compileGateway } from '../config/compile.ts';
 import type { Gateway } from '../config/gateway.ts';
+import { parseDuration } from '../config/units.ts';
 import { RampartError } from '../core/errors.ts';
 import { flushLogs, type Logger } from '../observe/logger.ts';
-import { MemoryStore } from '../store/memory.ts';
+import { AuditKeeper } from './audit-keeper.ts';
 import { createListener, type GatewayHolder, secureContextOptions } from './listener.ts';
+import { StoreKeeper } from './store-keeper.ts';
 
 export interface ReloadResult {
   readonly ok: boolean;
@@ -21,8 +23,11 @@ export interface RunningGateway {
   readonly holder: GatewayHolder;
   /** Bound addresses, in listener order (`http://127.0.0.1:8080`). */
   readonly urls: readonly string[];
-  /** Compile the config again; swap on success, keep serving the old one on failure. */
-  reload(): Promise<ReloadResult>;
+  /**
+   * Compile the config again; swap on success, keep serving the old one on failure. `actor`
+   * is who asked, for the audit trail (`signal:SIGHUP`, `watch`, `token:<id>`).
+   */
+  reload(actor?: string): Promise<ReloadResult>;
   /** Stop accepting, let in-flight requests finish within the drain timeout, then close. */
   shutdown(): Promise<void>;
 }
@@ -31,6 +36,8 @@ export interface RunningGateway {
 export interface StartOptions {
   /** The log level was fixed on the command line: a reload does not change it. */
   readonly fixedLogLevel?: boolean;
+  /** Who started the gateway, for the audit trail (`cli:<user>`). */
+  readonly actor?: string;
 }
 
 export async function startGateway(
@@ -39,14 +46,28 @@ export async function startGateway(
   options: StartOptions = {},
 ): Promise<RunningGateway> {
   let draining = false;
-  // One store for the process: replay guards and failure counts survive reloads.
-  const store = new MemoryStore();
-  const compile = () => compileGateway(configFile, { draining: () => draining, store });
+  // One store while the config's `store:` section stays the same: counters, replay guards
+  // and lockouts survive reloads.
+  const stores = new StoreKeeper(log);
+  const audits = new AuditKeeper(log);
+  const compile = (): Gateway => {
+    try {
+      const gateway = compileGateway(configFile, {
+        draining: () => draining,
+        storeFor: (spec) => stores.storeFor(spec),
+      });
+      stores.adopt(gateway);
+      return gateway;
+    } catch (err) {
+      stores.discard();
+      throw err;
+    }
+  };
   let first: Gateway;
   try {
     first = compile();
   } catch (err) {
-    await store.close();
+    await stores.close();
     throw err;
   }
   const holder: GatewayHolder = {
@@ -54,9 +75,37 @@ export async function startGateway(
     inflight: new Map([[first, 0]]),
     onIdle(gateway) {
       holder.inflight.delete(gateway);
-      void gateway.close();
+      void gateway.close().then(() => stores.release(gateway));
     },
   };
+  try {
+    audits.record(first, {
+      actor: options.actor ?? 'gateway',
+      action: 'config.start',
+      target: first.configFile,
+      before: null,
+      after: `version:${first.version}`,
+      diff: { files: first.files.length, operations: first.operations.length },
+    });
+  } catch (err) {
+    await first.close();
+    await stores.close();
+    throw new RampartError(
+      'RAMPART_ERR_CONFIG_FILE',
+      `the audit trail cannot be written: ${(err as Error).message}`,
+    );
+  }
+  if (first.store.waitReady !== undefined) {
+    const wait = first.config.store.redis ? 2 * parseDuration(first.config.store.redis.connectTimeout) : 0;
+    try {
+      await first.store.waitReady(wait);
+    } catch (err) {
+      log.warn(
+        { err: (err as Error).message },
+        'state store not reachable at start: serving, with each limit applying its onStoreFailure mode until it is',
+      );
+    }
+  }
   const servers: Server[] = [];
   try {
     for (const spec of first.listener.listeners) {
@@ -67,7 +116,7 @@ export async function startGateway(
   } catch (err) {
     for (const s of servers) s.close();
     await first.close();
-    await store.close();
+    await stores.close();
     throw new RampartError('RAMPART_ERR_LISTEN', `cannot listen: ${(err as Error).message}`);
   }
   const urls = servers.map((s, i) => {
@@ -84,11 +133,11 @@ export async function startGateway(
       watcher?.close();
       watcher = null;
     } else if (watcher) watcher.update(gateway.files);
-    else watcher = new Watcher(gateway.files, () => void running.reload());
+    else watcher = new Watcher(gateway.files, () => void running.reload('watch'));
   };
   let reloading: Promise<ReloadResult> = Promise.resolve({ ok: true, version: first.version });
 
-  const doReload = async (): Promise<ReloadResult> => {
+  const doReload = async (actor: string): Promise<ReloadResult> => {
     const old = holder.current;
     let next: Gateway;
     try {
@@ -105,6 +154,7 @@ export async function startGateway(
       !isDeepStrictEqual(next.config.server.limits.maxHeaderSize, old.config.server.limits.maxHeaderSize)
     ) {
       await next.close();
+      await stores.release(next);
       const error = new RampartError(
         'RAMPART_ERR_RELOAD_LISTENER',
         'listener address, port, TLS or maxHeaderSize changed: restart to apply',
@@ -134,6 +184,33 @@ export async function startGateway(
         log.info({ listener: urls[i] }, 'TLS certificate reloaded');
       }
     });
+    if (next.store !== old.store && next.store.waitReady !== undefined) {
+      // A new store section: let it connect before it takes traffic (bounded, as at start).
+      const redis = next.config.store.redis;
+      await next.store
+        .waitReady(redis ? 2 * parseDuration(redis.connectTimeout) : 0)
+        .catch((err: Error) => log.warn({ err: err.message }, 'new state store not reachable yet'));
+    }
+    // Recorded, durably, before the new config takes traffic: a reload that cannot be audited
+    // does not happen.
+    try {
+      audits.record(next, {
+        actor,
+        action: 'config.reload',
+        target: next.configFile,
+        before: `version:${old.version}`,
+        after: `version:${next.version}`,
+        diff: { files: next.files.length, operations: next.operations.length },
+      });
+    } catch (err) {
+      await next.close();
+      await stores.release(next);
+      log.error(
+        { err: (err as Error).message, version: old.version },
+        'reload refused: the audit trail cannot be written',
+      );
+      return { ok: false, version: old.version, error: err as Error };
+    }
     if (!options.fixedLogLevel) log.level = next.config.log.level;
     next.start();
     holder.inflight.set(next, 0);
@@ -150,9 +227,10 @@ export async function startGateway(
   const running: RunningGateway = {
     holder,
     urls,
-    reload() {
+    reload(actor = 'gateway') {
       // Reloads are serialized: a burst of SIGHUPs or file events compiles one after another.
-      reloading = reloading.then(doReload, doReload);
+      const run = () => doReload(actor);
+      reloading = reloading.then(run, run);
       return reloading;
     },
     async shutdown() {
@@ -179,7 +257,7 @@ export async function startGateway(
         }),
       ]);
       clearTimeout(timer);
-      await store.close();
+      await stores.close();
       await flushLogs();
     },
   };

@@ -1,3 +1,4 @@
+import { decideBatch, type LimitCheck, type LimitOutcome, quotaKey } from './limits.ts';
 import type { StateStore } from './store.ts';
 
 interface Entry {
@@ -54,6 +55,22 @@ export class MemoryStore implements StateStore {
     }
     this.#put(key, { value: by, expires: this.#now() + ttlMs });
     return by;
+  }
+
+  /** Synchronous inside, so atomic: no other request runs between the read and the write. */
+  async consume(checks: readonly LimitCheck[]): Promise<LimitOutcome> {
+    const now = this.#now();
+    const keys = checks.map((c) => (c.kind === 'rate' ? c.key : quotaKey(c, now)));
+    const { outcome, writes } = decideBatch(checks, now, (i) => this.#live(keys[i]!)?.value);
+    for (let i = 0; i < writes.length; i++) {
+      const w = writes[i];
+      if (w === undefined) continue;
+      const entry = this.#live(keys[i]!);
+      // A quota's window keeps its first expiry; a TAT's key lives as long as it is ahead.
+      if (entry !== undefined && checks[i]!.kind === 'quota') entry.value = w.value;
+      else this.#put(keys[i]!, { value: w.value, expires: now + w.ttlMs });
+    }
+    return outcome;
   }
 
   async count(key: string): Promise<number> {

@@ -4,6 +4,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { describe, it } from 'node:test';
 import { REPO_ROOT } from '../../scripts/gen-reference.ts';
 import { slug } from '../../scripts/reference/markdown.ts';
+import { auditCommand } from '../../src/cli/audit.ts';
 import { authzCommand } from '../../src/cli/authz.ts';
 import { checkCommand } from '../../src/cli/check.ts';
 import { explainCommand } from '../../src/cli/explain.ts';
@@ -20,7 +21,7 @@ function page(file: string): string {
 describe('hand-written docs', () => {
   it('docs/cli.md carries the usage text of every command', () => {
     const cli = page('docs/cli.md');
-    for (const command of [startCommand, checkCommand, explainCommand, authzCommand]) {
+    for (const command of [startCommand, checkCommand, explainCommand, authzCommand, auditCommand]) {
       assert.ok(
         cli.includes(command.usage),
         `docs/cli.md: copy the usage of \`${command.name}\` from src/cli`,

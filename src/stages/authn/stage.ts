@@ -5,6 +5,7 @@ import { CONTINUE, type Outcome, type Reply, reply } from '../../core/outcome.ts
 import { REASONS } from '../../core/reasons.ts';
 import type { Stage, StageMode } from '../../core/stage.ts';
 import { reportInternalError } from '../../observe/logger.ts';
+import { StoreUnavailableError } from '../../store/store.ts';
 import type { BruteForceGuard } from './brute-force.ts';
 import type { Failure, Verdict, Verifier, VerifyContext } from './verifier.ts';
 
@@ -71,81 +72,89 @@ export function createAuthnStage(options: AuthnStageOptions): Stage {
     mode: options.mode,
     summary: `requires ${described}${anonymous ? ' or anonymous' : ''} (${verifiers.map((v) => v.summary).join('; ')})${guard ? '; brute-force guard' : ''}${loginField ? `; login (username field ${loginField})` : ''}`,
     async request(ctx: RequestContext): Promise<Outcome> {
-      const ip = ctx.client!.ip;
-      // A locked-out client is refused before anything is read or verified for it.
-      if (guard !== null) {
-        const locked = await guard.ipLockedFor(ip);
-        if (locked > 0) return lockedOut(locked, `client ${ip} locked out`);
+      try {
+        return await authenticate(ctx);
+      } catch (err) {
+        // Lockouts and replay guards live in the state store: unable to read them, the gateway
+        // cannot tell a locked-out or replayed credential from a good one, so it refuses.
+        if (!(err instanceof StoreUnavailableError)) throw err;
+        return reply(503, 'store_unavailable', { detail: err.message, headers: { 'retry-after': '1' } });
       }
-      if (needsBody) {
-        let body: Buffer;
-        try {
-          body = await ctx.readBody();
-        } catch (err) {
-          if (err instanceof BodyTooLargeError) {
-            return reply(413, 'body_too_large', { detail: err.message, headers: { connection: 'close' } });
-          }
-          // The client went away mid-body: nothing to verify, nobody to answer.
-          return reply(499, 'client_aborted', { detail: (err as Error).message });
-        }
-        if (loginField !== null) {
-          ctx.credentialId = usernameOf(body, ctx.headers['content-type'], loginField);
-          // The username is known before the upstream is asked: a locked-out user is refused here.
-          if (guard !== null && ctx.credentialId !== null) {
-            const locked = await guard.credentialLockedFor(ctx.credentialId);
-            if (locked > 0) return lockedOut(locked, `${ctx.credentialId} locked out`);
-          }
-        }
-      }
-      const result = await evaluate(ctx, requirements, operation);
-      if (guard !== null && loginField === null) {
-        // A locked-out credential is refused alike whether this guess was right or wrong:
-        // answering a right guess differently would tell the guesser it was right.
-        const credentialId = result.ok
-          ? ctx.credentialId
-          : (result.failure?.credentialId ?? ctx.credentialId);
-        if (credentialId !== null) {
-          const locked = await guard.credentialLockedFor(credentialId);
-          if (locked > 0) return lockedOut(locked, `credential ${credentialId} locked out`);
-        }
-      }
-      if (result.ok) {
-        const credentialId = ctx.credentialId;
-        if (guard !== null && (await guard.failures(ip, credentialId)) > 0)
-          await guard.succeed(ip, credentialId);
-        ctx.principal = result.principal;
-        return CONTINUE;
-      }
-      if (result.failure === null) {
-        if (anonymous) return CONTINUE;
-        return reply(401, 'unauthenticated', {
-          detail: `no credential for ${described}`,
-          headers: challenge ? { 'www-authenticate': challenge } : undefined,
-        });
-      }
-      const failure = result.failure;
-      if (failure.reason === 'insufficient_scope') {
-        return reply(403, 'insufficient_scope', {
-          detail: failure.detail,
-          // RFC 6750 §3.1: the client learns it needs more scope, not which.
-          headers: challenge.includes('Bearer')
-            ? { 'www-authenticate': 'Bearer error="insufficient_scope"' }
-            : undefined,
-        });
-      }
-      const refusal = reply(REASONS[failure.reason].status || 401, failure.reason, {
-        detail: failure.detail,
-        headers:
-          challenge && failure.reason !== 'authorizer_unavailable'
-            ? { 'www-authenticate': challenge }
-            : undefined,
-      });
-      if (guard === null || GATEWAY_TROUBLE.has(failure.reason)) {
-        // The gateway's own trouble is not the client's failure: it must not lock anyone out.
-        return refusal;
-      }
-      return countFailure(guard, ctx, ip, failure.credentialId ?? ctx.credentialId, refusal, options.mode);
     },
+  };
+  const authenticate = async (ctx: RequestContext): Promise<Outcome> => {
+    const ip = ctx.client!.ip;
+    // A locked-out client is refused before anything is read or verified for it.
+    if (guard !== null) {
+      const locked = await guard.ipLockedFor(ip);
+      if (locked > 0) return lockedOut(locked, `client ${ip} locked out`);
+    }
+    if (needsBody) {
+      let body: Buffer;
+      try {
+        body = await ctx.readBody();
+      } catch (err) {
+        if (err instanceof BodyTooLargeError) {
+          return reply(413, 'body_too_large', { detail: err.message, headers: { connection: 'close' } });
+        }
+        // The client went away mid-body: nothing to verify, nobody to answer.
+        return reply(499, 'client_aborted', { detail: (err as Error).message });
+      }
+      if (loginField !== null) {
+        ctx.credentialId = usernameOf(body, ctx.headers['content-type'], loginField);
+        // The username is known before the upstream is asked: a locked-out user is refused here.
+        if (guard !== null && ctx.credentialId !== null) {
+          const locked = await guard.credentialLockedFor(ctx.credentialId);
+          if (locked > 0) return lockedOut(locked, `${ctx.credentialId} locked out`);
+        }
+      }
+    }
+    const result = await evaluate(ctx, requirements, operation);
+    if (guard !== null && loginField === null) {
+      // A locked-out credential is refused alike whether this guess was right or wrong:
+      // answering a right guess differently would tell the guesser it was right.
+      const credentialId = result.ok ? ctx.credentialId : (result.failure?.credentialId ?? ctx.credentialId);
+      if (credentialId !== null) {
+        const locked = await guard.credentialLockedFor(credentialId);
+        if (locked > 0) return lockedOut(locked, `credential ${credentialId} locked out`);
+      }
+    }
+    if (result.ok) {
+      const credentialId = ctx.credentialId;
+      if (guard !== null && (await guard.failures(ip, credentialId)) > 0)
+        await guard.succeed(ip, credentialId);
+      ctx.principal = result.principal;
+      return CONTINUE;
+    }
+    if (result.failure === null) {
+      if (anonymous) return CONTINUE;
+      return reply(401, 'unauthenticated', {
+        detail: `no credential for ${described}`,
+        headers: challenge ? { 'www-authenticate': challenge } : undefined,
+      });
+    }
+    const failure = result.failure;
+    if (failure.reason === 'insufficient_scope') {
+      return reply(403, 'insufficient_scope', {
+        detail: failure.detail,
+        // RFC 6750 §3.1: the client learns it needs more scope, not which.
+        headers: challenge.includes('Bearer')
+          ? { 'www-authenticate': 'Bearer error="insufficient_scope"' }
+          : undefined,
+      });
+    }
+    const refusal = reply(REASONS[failure.reason].status || 401, failure.reason, {
+      detail: failure.detail,
+      headers:
+        challenge && failure.reason !== 'authorizer_unavailable'
+          ? { 'www-authenticate': challenge }
+          : undefined,
+    });
+    if (guard === null || GATEWAY_TROUBLE.has(failure.reason)) {
+      // The gateway's own trouble is not the client's failure: it must not lock anyone out.
+      return refusal;
+    }
+    return countFailure(guard, ctx, ip, failure.credentialId ?? ctx.credentialId, refusal, options.mode);
   };
   if (loginField !== null && guard !== null) {
     stage.response = (ctx: RequestContext, head: ResponseHead): Reply | undefined => {
@@ -221,6 +230,7 @@ async function evaluate(
         try {
           verdict = await verifier.verify(ctx, operation);
         } catch (err) {
+          if (err instanceof StoreUnavailableError) throw err;
           // A verifier that throws is a bug; the request is denied, never let through.
           reportInternalError(err, ctx.id, `authn scheme ${verifier.scheme}`);
           verdict = {

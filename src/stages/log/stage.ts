@@ -3,6 +3,8 @@ import type { RequestContext } from '../../core/context.ts';
 import type { OperationInfo } from '../../core/operation.ts';
 import type { Stage } from '../../core/stage.ts';
 import type { AccessLog } from '../../observe/access-log.ts';
+import type { EventBus } from '../../observe/events/bus.ts';
+import { eventsOf } from '../../observe/events/event.ts';
 import { REDACTED, type Redactor } from './redact.ts';
 
 export interface AccessLogOptions {
@@ -11,6 +13,8 @@ export interface AccessLogOptions {
   readonly enabled: boolean;
   readonly requestHeaders: readonly string[];
   readonly redactor: Redactor;
+  /** Where each decision goes as a security event (null: no sinks configured). */
+  readonly events?: EventBus | null;
 }
 
 /**
@@ -19,6 +23,7 @@ export interface AccessLogOptions {
  */
 export function createLogStage(options: AccessLogOptions): Stage {
   const { logger, requestHeaders, redactor, enabled } = options;
+  const events = options.events ?? null;
   const headerNames = requestHeaders.map((h) => h.toLowerCase());
   return {
     name: 'log',
@@ -27,6 +32,7 @@ export function createLogStage(options: AccessLogOptions): Stage {
       ? `access log${headerNames.length ? ` with headers ${headerNames.join(', ')}` : ''}`
       : 'access log off',
     complete(ctx: RequestContext): void {
+      if (events !== null && ctx.decisions !== null) events.publish(eventsOf(ctx, new Date().toISOString()));
       if (logger === null) return;
       const operation = ctx.route?.operation;
       const status = ctx.aborted && ctx.status === 0 ? 499 : ctx.status;

@@ -21,6 +21,8 @@ export class RouteTable {
   readonly #exact = new Map<string, Router<OperationInfo>>();
   readonly #wildcard = new Map<string, Router<OperationInfo>>();
   #any: Router<OperationInfo> | null = null;
+  /** Preflight handlers (the `cors` stage) of paths that declare no `OPTIONS`, by the same hosts. */
+  #preflights: RouteTable | null = null;
 
   /** Throws a message naming both operations when two entries clash. */
   add(entry: RouteEntry): void {
@@ -33,6 +35,17 @@ export class RouteTable {
       else router = getOrCreate(this.#exact, host);
       router.add(entry.operation.method, entry.template, entry.operation);
     }
+  }
+
+  /** Register the operation answering CORS preflights for a path that declares no `OPTIONS`. */
+  addPreflight(entry: RouteEntry): void {
+    if (this.#preflights === null) this.#preflights = new RouteTable();
+    this.#preflights.add(entry);
+  }
+
+  /** The preflight operation of the path, if its API has a CORS policy (only asked on a would-be 405). */
+  findPreflight(host: string, segments: readonly string[]): RouteLookup<OperationInfo> {
+    return this.#preflights === null ? { kind: 'none' } : this.#preflights.find(host, 'OPTIONS', segments);
   }
 
   find(host: string, method: string, segments: readonly string[]): RouteLookup<OperationInfo> {
@@ -74,6 +87,14 @@ export function hostName(header: string | undefined): string {
   return colon >= 0 ? lower.slice(0, colon) : lower;
 }
 
+function isCorsPreflight(ctx: RequestContext): boolean {
+  return (
+    ctx.method === 'OPTIONS' &&
+    ctx.headers.origin !== undefined &&
+    ctx.headers['access-control-request-method'] !== undefined
+  );
+}
+
 /**
  * Deny by default: only operations declared in an API's OpenAPI document are reachable. The
  * path is normalized once here; the upstream receives the same normalized path.
@@ -93,11 +114,32 @@ export function createRouteStage(table: RouteTable, operationCount: number): Sta
       const normalized = normalizePath(rawPath);
       if (!normalized.ok) return reply(400, normalized.reason, { detail: normalized.detail });
       ctx.path = normalized.path;
-      const found = table.find(hostName(ctx.headers.host), ctx.method, normalized.segments);
+      const host = hostName(ctx.headers.host);
+      let found = table.find(host, ctx.method, normalized.segments);
       if (found.kind === 'none') return reply(404, 'route_not_found');
-      if (found.kind === 'method')
-        return reply(405, 'method_not_allowed', { headers: { allow: found.allow } });
+      if (found.kind === 'method') {
+        // A CORS preflight to a declared path is answered by its API's cors stage, not refused
+        // as an undeclared OPTIONS (Fetch §4.8: without a 2xx the browser sends nothing).
+        const preflight = isCorsPreflight(ctx) ? table.findPreflight(host, normalized.segments) : found;
+        if (preflight.kind !== 'found')
+          return reply(405, 'method_not_allowed', { headers: { allow: found.allow } });
+        found = preflight;
+      }
       ctx.route = { operation: found.value, params: found.params };
+      // The operation's own body limit, below the listener's: checked on the declared length
+      // now, before any stage reads the body or calls the upstream; a chunked body is counted
+      // against it as it streams (RequestContext.takeBody reads `bodyLimit` then).
+      const limit = found.value.maxBodySize;
+      if (limit !== undefined && limit < ctx.bodyLimit) {
+        ctx.bodyLimit = limit;
+        const declared = ctx.headers['content-length'];
+        if (declared !== undefined && Number(declared) > limit) {
+          return reply(413, 'body_too_large', {
+            detail: `content-length ${declared} over the operation's ${limit}`,
+            headers: { connection: 'close' },
+          });
+        }
+      }
       return CONTINUE;
     },
   };

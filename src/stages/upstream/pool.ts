@@ -2,6 +2,7 @@ import { Pool } from 'undici';
 import type { UpstreamConfig } from '../../config/schema.ts';
 import type { Secret } from '../../config/secrets.ts';
 import { parseDuration } from '../../config/units.ts';
+import { type CallChain, type CallChainOptions, createCallChain } from './call-chain.ts';
 
 export interface UpstreamTlsMaterial {
   readonly ca?: Buffer;
@@ -16,10 +17,17 @@ export interface Upstream {
   readonly pathPrefix: string;
   readonly host: string;
   readonly pool: Pool;
+  /** How calls are made: the pool's dispatch, wrapped by the configured resilience concerns. */
+  readonly calls: CallChain;
 }
 
 /** One keep-alive undici pool per upstream (ARCHITECTURE §6: `Pool.stream` is the fast path). */
-export function createUpstream(name: string, config: UpstreamConfig, tls: UpstreamTlsMaterial): Upstream {
+export function createUpstream(
+  name: string,
+  config: UpstreamConfig,
+  tls: UpstreamTlsMaterial,
+  options: CallChainOptions = {},
+): Upstream {
   const url = new URL(config.url);
   const pool = new Pool(url.origin, {
     connections: config.connections,
@@ -46,5 +54,6 @@ export function createUpstream(name: string, config: UpstreamConfig, tls: Upstre
     pathPrefix: url.pathname.replace(/\/+$/, ''),
     host: url.host,
     pool,
+    calls: createCallChain(name, config, pool, options),
   };
 }
