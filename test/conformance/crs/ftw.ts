@@ -51,16 +51,19 @@ interface FtwFile {
   readonly tests: readonly { test_id: number; desc?: string; stages: FtwStage[] }[];
 }
 
-/** Every test under `testsDir/<family>/*.yaml`, in directory order. */
+/**
+ * Every test under `testsDir/<family>/*.yaml` (and `*.yml`: 999999.yml holds the common
+ * false-positive cases of REQUEST-999), in directory order.
+ */
 export function readFtwTests(testsDir: string): FtwTest[] {
   const out: FtwTest[] = [];
   for (const family of readdirSync(testsDir).sort()) {
     for (const f of readdirSync(join(testsDir, family)).sort()) {
-      if (!f.endsWith('.yaml')) continue;
+      if (!f.endsWith('.yaml') && !f.endsWith('.yml')) continue;
       const doc = parse(readFileSync(join(testsDir, family, f), 'utf8')) as FtwFile | null;
       // A file may be all comments (920539.yaml exists only to satisfy the CRS linter).
       if (doc === null || !Array.isArray(doc.tests)) continue;
-      const ruleId = doc.rule_id ?? Number(basename(f, '.yaml'));
+      const ruleId = doc.rule_id ?? Number(basename(f).replace(/\.ya?ml$/, ''));
       for (const t of doc.tests) {
         out.push({
           name: `${ruleId}-${t.test_id}`,

@@ -23,11 +23,14 @@ export function buildRequest(input: FtwInput): BuiltRequest {
   ]);
   let body = input.data === undefined ? '' : bytes(input.data);
   const has = (name: string) => headers.some(([k]) => k.toLowerCase() === name);
-  // go-ftw's autocompletion gives a body its length and, when missing, a form content type.
-  if (input.autocomplete_headers !== false && body !== '') {
+  // go-ftw's autocompletion gives a body (and any POST, PUT or PATCH) its length and, when
+  // missing, a form content type.
+  const method = input.method ?? 'GET';
+  if (input.autocomplete_headers !== false && (body !== '' || ['POST', 'PUT', 'PATCH'].includes(method))) {
     if (!has('content-length') && !has('transfer-encoding'))
       headers.push(['Content-Length', String(body.length)]);
-    if (!has('content-type')) headers.push(['Content-Type', 'application/x-www-form-urlencoded']);
+    if (body !== '' && !has('content-type'))
+      headers.push(['Content-Type', 'application/x-www-form-urlencoded']);
   }
   // Without a length or chunked framing an HTTP/1.1 server reads no body (RFC 9112 §6.3).
   if (!has('content-length') && !has('transfer-encoding')) body = '';

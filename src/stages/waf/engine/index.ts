@@ -5,7 +5,19 @@
  *   const rs = loadRuleSet({ crsDir, before: [{ file: 'setup', text: 'SecAction ...' }] });
  *   const tx = rs.newTransaction({ method, uri, protocol, headers, remoteAddr });
  *   tx.processRequestHeaders(); tx.processRequestBody(body);
- *   tx.interruption; tx.matchedRules;
+ *   tx.interruption; tx.matchedRules; tx.error;
+ *
+ * Semantics where engines differ, chosen to match what CRS v4's regression suite expects
+ * (ModSecurity v3 / Coraza):
+ * - Non-disruptive actions (setvar, ctl) run once per matched value, as soon as it matches,
+ *   so a chain starter's setvar is visible to its chained rules (CRS 920450).
+ * - Only the chain starter logs; msg and logdata are expanded once the whole chain matched.
+ * - REQUEST_BODY holds the raw body for URLENCODED or when forced (CRS 901340 forces it for
+ *   bodies no processor parses); JSON arguments are named `json.a.b`, arrays `json.a.0` plus
+ *   `json.a` (the length); XML offers `XML:/*` (text nodes) and `XML://@*` (attributes).
+ * - Repeated headers stay separate values; keys compare case-insensitively.
+ * - Anything the engine cannot honour (an unknown directive, variable, action, operator,
+ *   transformation, XPath, a non-TX setvar) is a load error with file and line.
  */
 import type { EngineMode } from './actions.ts';
 import type { Registry } from './rule.ts';

@@ -57,13 +57,11 @@ function isExcluded(excluded: readonly VariableSpec[], key: string): boolean {
 
 export function resolveTargets(rule: Rule, src: TargetSource, removals: readonly VariableSpec[]): Target[] {
   const out: Target[] = [];
-  for (const plan of planFor(rule)) {
+  const plans = planFor(rule);
+  for (let p = 0; p < plans.length; p++) {
+    const plan = plans[p] as Plan;
     const spec = plan.spec;
-    let excluded = plan.excluded;
-    if (removals.length > 0) {
-      const extra = removals.filter((v) => v.name === spec.name);
-      if (extra.length > 0) excluded = [...excluded, ...extra];
-    }
+    const excluded = removals.length === 0 ? plan.excluded : withRemovals(plan, removals);
     if (!plan.collection) {
       if (excluded.length > 0 && excluded.some((e) => e.selector.kind === 'all')) continue;
       if (spec.count) out.push({ name: plan.name, value: src.scalars.has(spec.name) ? '1' : '0' });
@@ -75,15 +73,31 @@ export function resolveTargets(rule: Rule, src: TargetSource, removals: readonly
       if (spec.count) out.push({ name: plan.name, value: '0' });
       continue;
     }
-    const entries: readonly Entry[] = col.select(spec.selector);
+    const entries = col.select(spec.selector);
     if (spec.count) {
       let n = 0;
-      for (const e of entries) if (excluded.length === 0 || !isExcluded(excluded, e.key)) n++;
+      for (let i = 0; i < entries.length; i++) {
+        if (excluded.length === 0 || !isExcluded(excluded, (entries[i] as Entry).key)) n++;
+      }
       out.push({ name: plan.name, value: String(n) });
       continue;
     }
-    if (excluded.length === 0) for (const e of entries) out.push(e);
-    else for (const e of entries) if (!isExcluded(excluded, e.key)) out.push(e);
+    for (let i = 0; i < entries.length; i++) {
+      const e = entries[i] as Entry;
+      if (excluded.length === 0 || !isExcluded(excluded, e.key)) out.push(e);
+    }
   }
   return out;
+}
+
+/** The plan's exclusions plus the run-time removals for its variable (allocates only when some apply). */
+function withRemovals(plan: Plan, removals: readonly VariableSpec[]): readonly VariableSpec[] {
+  let out: VariableSpec[] | undefined;
+  for (let i = 0; i < removals.length; i++) {
+    const r = removals[i] as VariableSpec;
+    if (r.name !== plan.spec.name) continue;
+    out ??= [...plan.excluded];
+    out.push(r);
+  }
+  return out ?? plan.excluded;
 }
