@@ -59,12 +59,12 @@ const PATTERNS: readonly Pattern[] = [
   { ctx: 'A', pattern: 'U(?E[nsvfFo(]' },
   { ctx: 'A', pattern: 'U(?Eb[,k]' },
   // Stacked query: `'; drop table users--`, `1; select pg_sleep(5)`, `'; waitfor delay …`,
-  // `1; declare @x …`, `1; update users set …`. After a verb comes what SQL puts there (a
+  // `1; declare @x …`, `1; update users set …`, `'; if (1=1) waitfor …`. After a verb comes what SQL puts there (a
   // clause keyword, a variable, a procedure): `5; call me` and `Done; update later` are prose.
-  { ctx: 'AQ', pattern: 's)?;[EF]' },
+  { ctx: 'AQ', pattern: 's)?;[EFf]' },
   { ctx: 'AQ', pattern: 's)?;T[kvFs(c]' },
   { ctx: 'AQ', pattern: 's)?;Tbk' },
-  { ctx: 'A', pattern: 'n?)?;[EF]' },
+  { ctx: 'A', pattern: 'n?)?;[EFf]' },
   { ctx: 'A', pattern: 'n?)?;T[kvFs(c]' },
   { ctx: 'A', pattern: 'n?)?;Tbk' },
   { ctx: 'A', pattern: 'b)?;T[kvF]' },

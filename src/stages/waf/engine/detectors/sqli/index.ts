@@ -117,6 +117,7 @@ function readContext(
   let concatAt = -1;
   let commentStart = 0;
   let commentEnd = 0;
+  const firstFoldable = quote === 0 ? 0 : 1;
   resetLexer(lexer, input, 0, backslash);
   if (quote !== 0) {
     const close = scanString(input, 0, quote, backslash);
@@ -149,8 +150,9 @@ function readContext(
       state = count === 0 ? 0 : states[count - 1]!;
       alive = count === 0 || state !== 0;
     }
-    if (t === T.STR && concatAt === count - 1 && count >= 2 && types[count - 2] === T.STR) {
-      // `'ad'||'min'` is one string to PostgreSQL, Oracle and SQLite: take the `||` back.
+    if (t === T.STR && concatAt === count - 1 && count - 2 >= firstFoldable && types[count - 2] === T.STR) {
+      // `'ad'||'min'` is one string to PostgreSQL, Oracle and SQLite: take the `||` back. Not
+      // onto the application's string: `x'||'1'='1` is `'x' OR '1'='1'` to MySQL.
       count--;
       state = count === 0 ? 0 : states[count - 1]!;
       alive = count === 0 || state !== 0;

@@ -27,6 +27,8 @@ const ATTACKS: readonly string[] = [
   'select 1 from(select count(*),concat(user(),floor(rand(0)*2))x)',
   "x);declare @q varchar(99);set @q='\\\\evil\\x'; exec master.dbo.xp_dirtree @q;--",
   ' exec xp_cmdshell',
+  "'||'1'='1",
+  "'; if (1=1) waitfor delay '0:0:5'--",
   // Numeric tautologies and conditions.
   '1 or 1=1',
   '1234 OR 1=1',
