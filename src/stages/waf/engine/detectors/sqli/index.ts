@@ -10,7 +10,7 @@
  *
  * Folding makes equivalent spellings one fingerprint: a comment between tokens is whitespace
  * (only a trailing comment counts, as `c`); unary `+ - ~ ! NOT` disappear; runs of
- * operators, of `(` and of `)` collapse to one. Apart from the fingerprint, one rule reads up
+ * operators, of `(` and of `)` collapse to one; `'ad'||'min'` is one string. Apart from the fingerprint, one rule reads up
  * to MAX_TOKENS tokens: a UNION after a block comment (`/**\/union/**\/select`,
  * `/*…*\/2 union all`) — comments as token separators are an evasion, not prose.
  *
@@ -26,11 +26,11 @@ import { CLASSES, LETTERS, T } from './token-types.ts';
 
 export interface SqliVerdict {
   readonly match: boolean;
-  /** The token classes that matched, e.g. `s&sos`; present on a match. */
+  /** The token classes that matched, e.g. `s&s=` for `' or 'a'='a`; present on a match. */
   readonly fingerprint?: string;
 }
 
-/** Folded tokens read per context; the longest pattern is 7 tokens. */
+/** Folded tokens read per context; the longest pattern is 10 tokens. */
 const MAX_TOKENS = 16;
 const NO_MATCH: SqliVerdict = Object.freeze({ match: false });
 
