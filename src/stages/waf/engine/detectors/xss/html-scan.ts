@@ -43,12 +43,13 @@ export function scanData(s: string, i: number): boolean {
       i = scanMarkup(s, lt + 2);
       if (i === FOUND) return true;
     } else if (c === 0x3f) {
-      // IE's `<?import>` loads a behaviour; `<?xml-stylesheet href=…?>` has attributes to read.
+      // To HTML, `<?…` is a bogus comment that ends at the first `>`, quotes or not. IE's
+      // `<?import>` loads a behaviour; XML's `<?xml-stylesheet href=…?>` loads a stylesheet.
       if (nameIs(s, lt + 2, lt + 8, 'import')) return true;
-      let name = lt + 2;
-      while (name < end && !isSpace(s.charCodeAt(name)) && s.charCodeAt(name) !== 0x3e) name++;
-      i = scanAttributes(s, name);
-      if (i === FOUND) return true;
+      if (nameIs(s, lt + 2, lt + 16, 'xml-stylesheet') && scanAttributes(s, lt + 16) === FOUND) return true;
+      const gt = s.indexOf('>', lt + 2);
+      if (gt < 0) return false;
+      i = gt + 1;
     } else i = lt + 1;
   }
   return false;

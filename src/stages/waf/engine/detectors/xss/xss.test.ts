@@ -92,6 +92,8 @@ const ATTACKS: readonly string[] = [
   // Conditional comments.
   '<!--[if gte IE 4]><script>alert(1)</script><![endif]-->',
   '<![if true]>',
+  '<?x a="><script>alert(1)</script>">',
+  '<?xml-stylesheet href="javascript:alert(1)"?>',
   '<!-- x --!><script>alert(1)</script>',
   '<!--<img src="--><img src=x onerror=alert(1)//">',
   '<svg><style><img src=x onerror=alert(1)></style></svg>',
