@@ -251,13 +251,16 @@ export class Transaction implements OperatorTx {
 
   #evalLink(rule: Rule, starter: Rule, all: MatchedValue[]): number {
     let matched = 0;
-    const onMatch = (name: string, value: string) => {
+    const onMatch = (name: string, value: string, target = true) => {
       matched++;
-      all.push({ name, value });
-      this.#data.scalars.set('MATCHED_VAR', value);
-      this.#data.scalars.set('MATCHED_VAR_NAME', name);
-      this.#matchedVars.add(name, value);
-      this.#matchedVarsNames.add(name, name);
+      // SecAction matches without a target: MATCHED_VAR keeps the last real match.
+      if (target) {
+        all.push({ name, value });
+        this.#data.scalars.set('MATCHED_VAR', value);
+        this.#data.scalars.set('MATCHED_VAR_NAME', name);
+        this.#matchedVars.add(name, value);
+        this.#matchedVarsNames.add(name, name);
+      }
       // Non-disruptive actions run per match, before the next link is evaluated: a chain
       // starter's setvar may feed its chained rule (CRS 920450).
       for (const e of rule.effects) {
@@ -271,7 +274,7 @@ export class Transaction implements OperatorTx {
       }
     };
     if (rule.variables.length === 0) {
-      onMatch('', '');
+      onMatch('', '', false);
       return matched;
     }
     const targets = resolveTargets(rule, this.#data, this.#controls.removedTargets(starter));
