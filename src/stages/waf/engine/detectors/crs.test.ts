@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { CRS_TESTS, type CrsCase, loadCases, sqliTransform, xssTransform } from './crs-inputs.ts';
+import { CRS_TESTS, type CrsCase, loadCases, sqliTransform, xssTransform } from './crs-inputs.test-helper.ts';
 import { detectSQLi } from './sqli/index.ts';
 import { detectXSS } from './xss/index.ts';
 
 /**
  * The CRS regression tests of the rules that call the detectors, run on the detectors alone:
  * each rule's targets (from its SecRule line) and transformations, approximated by
- * crs-inputs.ts. The full engine runs the same tests in test/conformance.
+ * crs-inputs.test-helper.ts. The full engine runs the same tests in test/conformance.
  */
 
 interface DetectorRule {
