@@ -20,6 +20,7 @@
  *   transformation, XPath, a non-TX setvar) is a load error with file and line.
  */
 import type { EngineMode } from './actions.ts';
+import { compileExclusions, type ExclusionSpec, type Exclusions } from './exclusions.ts';
 import type { Registry } from './rule.ts';
 import {
   compileRuleSet,
@@ -29,9 +30,10 @@ import {
   type Setting,
   type Source,
 } from './ruleset.ts';
-import { type RequestInput, Transaction } from './transaction.ts';
+import { type RequestInput, Transaction, type TransactionOptions } from './transaction.ts';
 
 export type { EngineMode } from './actions.ts';
+export type { ExclusionSpec, Exclusions } from './exclusions.ts';
 export type { Registry } from './rule.ts';
 export type { Setting, Source } from './ruleset.ts';
 export { SecLangError } from './seclang/lexer.ts';
@@ -42,6 +44,7 @@ export type {
   RequestInput,
   ResponseInput,
   Transaction,
+  TransactionOptions,
 } from './transaction.ts';
 
 export interface LoadOptions {
@@ -64,7 +67,9 @@ export interface RuleSet {
   /** Engine directives found in the sources, for the gateway to map. */
   readonly settings: readonly Setting[];
   readonly ruleEngine: EngineMode;
-  newTransaction(req: RequestInput): Transaction;
+  newTransaction(req: RequestInput, opts?: TransactionOptions): Transaction;
+  /** Validates per-operation exclusions against this rule set; throws naming the bad field. */
+  compileExclusions(spec: ExclusionSpec): Exclusions;
 }
 
 export function loadRuleSet(opts: LoadOptions): RuleSet {
@@ -78,6 +83,7 @@ export function loadRuleSet(opts: LoadOptions): RuleSet {
     ruleCount: data.rules.length,
     settings: data.settings,
     ruleEngine: data.ruleEngine,
-    newTransaction: (req) => new Transaction(data, req),
+    newTransaction: (req, txOpts) => new Transaction(data, req, txOpts),
+    compileExclusions: (spec) => compileExclusions(spec, data.rules),
   };
 }

@@ -67,3 +67,54 @@ test('a CRS file that no longer parses stops the load at its file and line', () 
       /unknown operator @withinn/.test(e.message),
   );
 });
+
+test('per-operation exclusions, engine mode and TX values apply to one transaction only', () => {
+  const rs = loadRuleSet({ crsDir: CRS, before: [SETUP], ruleEngine: 'On' });
+  const attack = get('q=1%27%20OR%20%271%27%3D%271');
+  const run = (opts: Parameters<typeof rs.newTransaction>[1]) => {
+    const tx = rs.newTransaction(attack, opts);
+    tx.processRequestHeaders();
+    tx.processRequestBody('');
+    return tx;
+  };
+  assert.equal(run({}).interruption?.ruleId, 949110);
+  // The SQL injection rules stop inspecting q: nothing else scores, nothing blocks.
+  const excluded = rs.compileExclusions({ targets: [{ tag: 'attack-sqli', target: 'ARGS:q' }] });
+  assert.equal(run({ exclusions: excluded }).interruption, undefined);
+  assert.equal(run({ exclusions: rs.compileExclusions({ tags: ['attack-sqli'] }) }).interruption, undefined);
+  // Shadow mode: the same rules match, nothing is interrupted.
+  const shadow = run({ ruleEngine: 'DetectionOnly' });
+  assert.equal(shadow.interruption, undefined);
+  assert.ok(shadow.matchedRules.some((m) => m.id === 949110));
+  // A threshold above the score: detected, logged by 942100, not blocked.
+  const lenient = run({ tx: { inbound_anomaly_score_threshold: 1000 } });
+  assert.equal(lenient.interruption, undefined);
+  assert.ok(lenient.matchedRules.some((m) => m.id === 942100));
+  // The next transaction is unaffected by any of it.
+  assert.equal(run({}).interruption?.ruleId, 949110);
+});
+
+test('exclusions naming what the rule set lacks are errors with the field', () => {
+  const rs = loadRuleSet({ crsDir: CRS, before: [SETUP] });
+  assert.throws(
+    () => rs.compileExclusions({ ruleIds: [942999] }),
+    /ruleIds\[0\]: no rule 942999 in the rule set/,
+  );
+  assert.doesNotThrow(() => rs.compileExclusions({ ruleIds: ['942100-942199', 920100] }));
+  assert.throws(
+    () => rs.compileExclusions({ tags: ['attack-sqlii'] }),
+    /tags\[0\]: no rule is tagged "attack-sqlii"/,
+  );
+  assert.throws(
+    () => rs.compileExclusions({ targets: [{ ruleId: 942100, target: 'ARGZ:q' }] }),
+    /targets\[0\]\.target: unknown variable ARGZ/,
+  );
+  assert.throws(
+    () => rs.compileExclusions({ targets: [{ target: 'ARGS:q' }] }),
+    /exactly one of ruleId and tag/,
+  );
+  assert.throws(
+    () => rs.compileExclusions({ targets: [{ ruleId: 942100, target: '!ARGS:q' }] }),
+    /without ! or &/,
+  );
+});

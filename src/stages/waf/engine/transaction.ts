@@ -7,6 +7,7 @@ import type { Ctl, EngineMode } from './actions.ts';
 import { selectBodyProcessor } from './body/index.ts';
 import { Collection } from './collection.ts';
 import { Controls } from './controls.ts';
+import type { Exclusions } from './exclusions.ts';
 import { expandMacros } from './macros.ts';
 import type { OperatorTx } from './operators/index.ts';
 import type { Rule } from './rule.ts';
@@ -30,6 +31,18 @@ export type {
   RequestInput,
   ResponseInput,
 } from './tx-types.ts';
+
+export interface TransactionOptions {
+  /** Per-operation exclusions (compiled by `ruleSet.compileExclusions`). */
+  readonly exclusions?: Exclusions;
+  /** Overrides the rule set's engine mode for this transaction (`DetectionOnly` for shadow mode). */
+  readonly ruleEngine?: EngineMode;
+  /**
+   * Initial TX values, set before the first rule: CRS only defaults what is unset, so
+   * `blocking_paranoia_level` or `inbound_anomaly_score_threshold` here win over crs-setup.
+   */
+  readonly tx?: Readonly<Record<string, string | number>>;
+}
 
 export class Transaction implements OperatorTx {
   readonly #rs: RuleSetData;
@@ -59,11 +72,13 @@ export class Transaction implements OperatorTx {
   readonly #request: RequestInput;
   #headersDone = false;
 
-  constructor(rs: RuleSetData, req: RequestInput) {
+  constructor(rs: RuleSetData, req: RequestInput, opts: TransactionOptions = {}) {
     this.#rs = rs;
     this.#request = req;
-    this.mode = rs.ruleEngine;
+    this.mode = opts.ruleEngine ?? rs.ruleEngine;
     this.tx = this.#data.collection('TX');
+    for (const [k, v] of Object.entries(opts.tx ?? {})) this.tx.set(k, String(v));
+    for (const c of opts.exclusions?.ctls ?? []) this.#controls.add(c);
     this.#data.collections.set('MATCHED_VARS', this.#matchedVars);
     this.#data.collections.set('MATCHED_VARS_NAMES', this.#matchedVarsNames);
     this.#data.setRequest(req);
