@@ -112,16 +112,15 @@ export function eventHandler(s: string, start: number, end: number): boolean {
   return k >= 5;
 }
 
+/** `word` (lower-case ASCII) starts at `s[i]`, ignoring case. */
+function matchesAt(s: string, i: number, word: string): boolean {
+  for (let k = 0; k < word.length; k++) if (lower(s.charCodeAt(i + k)) !== word.charCodeAt(k)) return false;
+  return true;
+}
+
 /** `s[start, end)` contains `word` (lower-case ASCII), ignoring case; quadratic only in `word`. */
 export function containsWord(s: string, start: number, end: number, word: string): boolean {
-  const first = word.charCodeAt(0);
-  const last = end - word.length;
-  outer: for (let i = start; i <= last; i++) {
-    if (lower(s.charCodeAt(i)) !== first) continue;
-    for (let k = 1; k < word.length; k++)
-      if (lower(s.charCodeAt(i + k)) !== word.charCodeAt(k)) continue outer;
-    return true;
-  }
+  for (let i = start; i <= end - word.length; i++) if (matchesAt(s, i, word)) return true;
   return false;
 }
 
@@ -135,9 +134,20 @@ export function dangerousStyle(s: string, start: number, end: number): boolean {
     containsWord(s, start, end, 'javascript:') ||
     containsWord(s, start, end, 'vbscript:') ||
     containsWord(s, start, end, '-moz-binding') ||
-    containsWord(s, start, end, 'behavior') ||
+    behaviorProperty(s, start, end) ||
     containsWord(s, start, end, '@import')
   );
+}
+
+/** IE's `behavior:` property itself — not `scroll-behavior` or `overscroll-behavior-x`. */
+function behaviorProperty(s: string, start: number, end: number): boolean {
+  for (let i = start; i <= end - 8; i++) {
+    if (!matchesAt(s, i, 'behavior')) continue;
+    const before = i === start ? 0x20 : lower(s.charCodeAt(i - 1));
+    const after = s.charCodeAt(i + 8);
+    if (before !== 0x2d && !(before >= 0x61 && before <= 0x7a) && after !== 0x2d) return true;
+  }
+  return false;
 }
 
 // The normalised start of a URL: entities decoded, whitespace and control bytes dropped,

@@ -88,6 +88,7 @@ const ATTACKS: readonly string[] = [
   '<div style="width: expression(alert(1))">',
   '<div style="background:url(javascript:alert(1))">',
   '<div style="-moz-binding:url(x.xml#xss)">',
+  '<div style="behavior: url(x.htc)">',
   '<iframe2 srcdoc="<script>alert(1)</script>">',
   // Conditional comments.
   '<!--[if gte IE 4]><script>alert(1)</script><![endif]-->',
@@ -160,6 +161,7 @@ const BENIGN: readonly string[] = [
   'http://www.coreruleset.org',
   '/get/index.php/foo',
   'style guide',
+  '<p style="scroll-behavior: smooth; overscroll-behavior-x: none">',
   'expression of interest',
   'source code',
   'onerror',
