@@ -5,7 +5,7 @@
  */
 import type { Collection, Entry } from './collection.ts';
 import type { Rule } from './rule.ts';
-import { COLLECTIONS, keyMatches, type VariableSpec } from './variables.ts';
+import { COLLECTIONS, formatVariable, keyMatches, type VariableSpec } from './variables.ts';
 
 export interface Target {
   readonly name: string;
@@ -24,6 +24,35 @@ interface Plan {
   readonly name: string;
   /** The rule's own `!VAR:key` exclusions for this target's variable. */
   readonly excluded: readonly VariableSpec[];
+}
+
+/**
+ * Variables whose values change while a phase runs (setvar, captures, matches, ctl). A rule
+ * reading only other variables resolves to the same targets until the transaction's data
+ * changes (a body, a response), so its resolution can be shared by every rule with the same
+ * target list (CRS has few distinct lists across hundreds of rules).
+ */
+const VOLATILE = new Set([
+  'TX',
+  'MATCHED_VAR',
+  'MATCHED_VAR_NAME',
+  'MATCHED_VARS',
+  'MATCHED_VARS_NAMES',
+  'REQBODY_PROCESSOR',
+]);
+
+const cacheKeys = new WeakMap<Rule, string | null>();
+
+/** The key under which `rule`'s resolved targets may be shared, or undefined when they may not. */
+export function targetCacheKey(rule: Rule): string | undefined {
+  let key = cacheKeys.get(rule);
+  if (key === undefined) {
+    key = rule.variables.some((v) => VOLATILE.has(v.name))
+      ? null
+      : rule.variables.map(formatVariable).join('|');
+    cacheKeys.set(rule, key);
+  }
+  return key ?? undefined;
 }
 
 /** Per-rule target plans, built on first use (rules no longer change once loaded). */

@@ -299,3 +299,24 @@ test('an operator that throws stops evaluation, is reported, and denies with the
     assert.deepEqual(tx.interruption, mode === 'On' ? { ruleId: 7, action: 'deny', status: 403 } : undefined);
   }
 });
+
+test('rules sharing a target list see new body data and their own removals', () => {
+  const req: RequestInput = {
+    ...GET,
+    uri: '/',
+    method: 'POST',
+    headers: [['Content-Type', 'application/x-www-form-urlencoded']],
+  };
+  const { ids, tx } = run(
+    `
+SecRule ARGS "@streq post" "id:1,phase:1,pass"
+SecAction "id:2,phase:2,pass,nolog,ctl:ruleRemoveTargetById=4;ARGS:a"
+SecRule ARGS "@streq post" "id:3,phase:2,pass"
+SecRule ARGS "@streq post" "id:4,phase:2,pass"
+`,
+    req,
+    'a=post',
+  );
+  assert.deepEqual(ids, [2, 3]);
+  assert.deepEqual(tx.matchedRules[1]?.matches, [{ name: 'ARGS:a', value: 'post' }]);
+});

@@ -12,7 +12,7 @@ import { expandMacros } from './macros.ts';
 import type { OperatorTx } from './operators/index.ts';
 import type { Rule } from './rule.ts';
 import type { RuleSetData } from './ruleset.ts';
-import { resolveTargets, type Target } from './targets.ts';
+import { resolveTargets, type Target, targetCacheKey } from './targets.ts';
 import { TxData } from './tx-data.ts';
 import type {
   EngineError,
@@ -31,6 +31,13 @@ export type {
   RequestInput,
   ResponseInput,
 } from './tx-types.ts';
+
+interface Resolved {
+  readonly version: number;
+  readonly targets: readonly Target[];
+  /** Per transformation chain, the transformed value of each target (filled lazily). */
+  readonly transformed: Map<string, (string | undefined)[]> | undefined;
+}
 
 export interface TransactionOptions {
   /** Per-operation exclusions (compiled by `ruleSet.compileExclusions`). */
@@ -63,6 +70,8 @@ export class Transaction implements OperatorTx {
   requestBodyAccess = true;
   forceRequestBodyVariable = false;
   readonly #cache = new Map<string, Map<string, string>>();
+  /** Resolved target lists shared by rules with the same targets, and their transformed values. */
+  readonly #targetCache = new Map<string, Resolved>();
   // Entries keep the matched target's own name (`ARGS:q`), as ModSecurity logs them.
   readonly #matchedVars = new Collection('');
   readonly #matchedVarsNames = new Collection('');
@@ -139,7 +148,7 @@ export class Transaction implements OperatorTx {
   /** Phase 4. */
   processResponseBody(body: Uint8Array | string = ''): Interruption | undefined {
     if (this.interruption !== undefined) return this.interruption;
-    this.#data.scalars.set('RESPONSE_BODY', bytes(body));
+    this.#data.setResponseBody(bytes(body));
     return this.#phase(4);
   }
 
@@ -292,16 +301,46 @@ export class Transaction implements OperatorTx {
       onMatch('', '', false);
       return matched;
     }
-    const targets = resolveTargets(rule, this.#data, this.#controls.removedTargets(starter));
-    for (const t of targets) this.#matchTarget(rule, t, onMatch);
+    const resolved = this.#resolve(rule, starter);
+    const targets = resolved.targets;
+    const transformed = resolved.transformed?.get(rule.transformKey);
+    for (let i = 0; i < targets.length; i++)
+      this.#matchTarget(rule, targets[i] as Target, onMatch, transformed, i);
     return matched;
   }
 
-  #matchTarget(rule: Rule, t: Target, onMatch: (name: string, value: string) => void): void {
+  #resolve(rule: Rule, starter: Rule): Resolved {
+    const removals = this.#controls.removedTargets(starter);
+    const key = removals.length === 0 ? targetCacheKey(rule) : undefined;
+    if (key === undefined)
+      return { version: 0, targets: resolveTargets(rule, this.#data, removals), transformed: undefined };
+    let hit = this.#targetCache.get(key);
+    if (hit === undefined || hit.version !== this.#data.version) {
+      hit = {
+        version: this.#data.version,
+        targets: resolveTargets(rule, this.#data, removals),
+        transformed: new Map(),
+      };
+      this.#targetCache.set(key, hit);
+    }
+    if (rule.transformations.length > 0 && !hit.transformed?.has(rule.transformKey))
+      hit.transformed?.set(rule.transformKey, []);
+    return hit;
+  }
+
+  #matchTarget(
+    rule: Rule,
+    t: Target,
+    onMatch: (name: string, value: string) => void,
+    transformed: (string | undefined)[] | undefined,
+    i: number,
+  ): void {
     const op = rule.operator;
     this.#capturing = rule.capture;
     if (!rule.multiMatch) {
-      const input = this.#transform(rule, t.value);
+      let input: string;
+      if (transformed === undefined) input = this.#transform(rule, t.value);
+      else input = transformed[i] ??= this.#transform(rule, t.value);
       if (op.match(input, this) !== rule.negated) onMatch(t.name, input);
       return;
     }

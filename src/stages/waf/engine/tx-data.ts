@@ -12,6 +12,8 @@ import type { RequestInput, ResponseInput } from './tx-types.ts';
 export class TxData {
   readonly scalars = new Map<string, string>();
   readonly collections = new Map<string, Collection>();
+  /** Bumped whenever request or response data arrives; cached target resolutions expire with it. */
+  version = 0;
 
   collection(name: string): Collection {
     let c = this.collections.get(name);
@@ -108,6 +110,7 @@ export class TxData {
    * bodies are inspected through the variables their processors fill.
    */
   setBody(body: string, processor: string | undefined, forceBodyVariable: boolean): void {
+    this.version++;
     const s = this.scalars;
     if (processor === 'URLENCODED' || forceBodyVariable) s.set('REQUEST_BODY', body);
     s.set('REQUEST_BODY_LENGTH', String(body.length));
@@ -133,6 +136,7 @@ export class TxData {
   }
 
   setResponseHeaders(res: ResponseInput, requestProtocol: string): void {
+    this.version++;
     const s = this.scalars;
     const protocol = res.protocol ?? requestProtocol;
     s.set('RESPONSE_STATUS', String(res.status));
@@ -147,6 +151,11 @@ export class TxData {
       if (lower === 'content-type') s.set('RESPONSE_CONTENT_TYPE', v);
       else if (lower === 'content-length') s.set('RESPONSE_CONTENT_LENGTH', v);
     }
+  }
+
+  setResponseBody(body: string): void {
+    this.version++;
+    this.scalars.set('RESPONSE_BODY', body);
   }
 
   #updateCombinedSize(): void {
