@@ -106,7 +106,8 @@ const PATTERNS: readonly Pattern[] = [
   { ctx: 'AQ', pattern: 's)?,(?[EfF]' },
   // An attack function called outright: `sleep(20)`, `benchmark(5000000,md5(1))`,
   // `pg_sleep(5)`, `load_file('/etc/passwd')`; `waitfor delay '0:0:5'`, `xp_cmdshell 'dir'`.
-  // An argument must be followed by `)` or `,`: `sleep (8 hours)` is English.
+  // The name is glued to `(` (lexer.ts) and an argument is followed by `)` or `,`:
+  // `sleep (8 hours)` and `Benchmark (2024)` are English.
   { ctx: 'A', pattern: 'F([nsv][),]' },
   { ctx: 'A', pattern: 'F([EfF]' },
   { ctx: 'A', pattern: 'F[sn]' },

@@ -88,12 +88,23 @@ function lexWord(lx: Lexer, s: string, i: number): void {
   }
   if (id !== 0 && WORD_TABLE.callClass[id] !== 0) {
     const p = skipSpace(s, j, end);
-    if (s.charCodeAt(p) === 0x28) cls = WORD_TABLE.callClass[id]!;
+    if (s.charCodeAt(p) === 0x28) {
+      cls = WORD_TABLE.callClass[id]!;
+      // MySQL wants its built-ins glued to `(`; `Benchmark (2024)` and `sleep (8 hours)` are
+      // prose. Spaced out, an attack function still counts as a function (`' and sleep (5)`);
+      // split by a comment (`sleep/**/(5)`) it is an evasion and stays one.
+      if (cls === T.F && p > j && !hasSlash(s, j, p)) cls = T.FN;
+    }
   }
   if (id !== 0 && WORD_TABLE.guard[id] !== 0 && !guardHolds(s, j, end, WORD_TABLE.guard[id]!)) cls = T.WORD;
   lx.type = cls;
   lx.unary = cls === T.NOT;
   lx.pos = j;
+}
+
+function hasSlash(s: string, i: number, end: number): boolean {
+  const at = s.indexOf('/', i);
+  return at >= 0 && at < end;
 }
 
 /** What must follow a guarded comparison word (words.ts) for it to be SQL. */
