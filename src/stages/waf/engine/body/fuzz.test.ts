@@ -66,3 +66,25 @@ for (const [processor, ctype, alphabet] of cases) {
     }
   });
 }
+
+test('inputs built to be slow still parse: a long Content-Disposition, many XML attributes', () => {
+  // (Parsers scan by index, never re-slicing what remains, so these stay linear; speed is
+  // measured in bench/, not asserted here.)
+  const names: string[] = [];
+  let attrs = 0;
+  const state: BodyState = {
+    add: (c, k) => {
+      if (c === 'ARGS_POST') names.push(k);
+      if (c === 'XML') attrs++;
+    },
+    set: () => {},
+  };
+  const mp = `--b\r\nContent-Disposition: form-data${'; a=b'.repeat(50_000)}; name="x"\r\n\r\n1\r\n--b--\r\n`;
+  assert.equal(processBody('MULTIPART', mp, 'multipart/form-data; boundary=b', state), undefined);
+  assert.deepEqual(names, ['x']);
+  const xml = `<a ${Array.from({ length: 20_000 }, (_, i) => `k${i}="v"`).join(' ')}/>`;
+  assert.equal(processBody('XML', xml, '', state), undefined);
+  assert.equal(attrs, 20_000);
+  const spaces = `--b\r\nContent-Disposition: form-data;${' '.repeat(100_000)}x\r\n\r\n1\r\n--b--\r\n`;
+  assert.equal(processBody('MULTIPART', spaces, 'multipart/form-data; boundary=b', state), undefined);
+});

@@ -154,38 +154,47 @@ function parsePart(raw: string, f: Flags): Part | undefined {
 function parseDisposition(value: string, f: Flags): { name?: string; filename?: string } | undefined {
   if (!/^form-data\s*(?:;|$)/i.test(value)) return undefined;
   const out: { name?: string; filename?: string } = {};
-  let rest = value.slice(value.indexOf('form-data') + 9);
-  while (rest.length > 0) {
-    const m = /^\s*;?\s*([A-Za-z0-9_*-]+)\s*=\s*/.exec(rest);
-    if (m === null) {
-      if (rest.trim() !== '' && rest.trim() !== ';') f.INVALID_PART = true;
+  // An index-based scan: linear in the header's length whatever it holds.
+  const n = value.length;
+  const ws = (c: string | undefined) => c === ' ' || c === '\t';
+  let i = 9;
+  for (;;) {
+    while (ws(value[i])) i++;
+    let semicolon = false;
+    if (value[i] === ';') {
+      semicolon = true;
+      i++;
+      while (ws(value[i])) i++;
+    }
+    if (i >= n) break;
+    const start = i;
+    while (i < n && /[A-Za-z0-9_*-]/.test(value[i] ?? '')) i++;
+    const key = value.slice(start, i).toLowerCase();
+    while (ws(value[i])) i++;
+    if (key === '' || value[i] !== '=') {
+      f.INVALID_PART = true;
       break;
     }
-    if (!m[0].includes(';')) f.MISSING_SEMICOLON = true;
-    rest = rest.slice(m[0].length);
-    let v: string;
-    if (rest.startsWith('"')) {
-      let i = 1;
-      v = '';
-      while (i < rest.length && rest[i] !== '"') {
+    i++;
+    while (ws(value[i])) i++;
+    if (!semicolon) f.MISSING_SEMICOLON = true;
+    let v = '';
+    if (value[i] === '"') {
+      i++;
+      while (i < n && value[i] !== '"') {
         // As ModSecurity: only \" and \\ are escapes; `..\1.php` keeps its backslash.
-        if (rest[i] === '\\' && (rest[i + 1] === '"' || rest[i + 1] === '\\')) {
-          v += rest[i + 1];
-          i += 2;
-          continue;
-        }
-        v += rest[i];
+        if (value[i] === '\\' && (value[i + 1] === '"' || value[i + 1] === '\\')) i++;
+        v += value[i];
         i++;
       }
-      if (i >= rest.length) f.INVALID_QUOTING = true;
-      rest = rest.slice(i + 1);
+      if (i >= n) f.INVALID_QUOTING = true;
+      i++;
     } else {
-      const end = rest.search(/[;\s]/);
-      v = end < 0 ? rest : rest.slice(0, end);
+      const start = i;
+      while (i < n && value[i] !== ';' && !ws(value[i])) i++;
+      v = value.slice(start, i);
       if (v.includes("'") || v.includes('"')) f.INVALID_QUOTING = true;
-      rest = end < 0 ? '' : rest.slice(end);
     }
-    const key = (m[1] ?? '').toLowerCase();
     if (key === 'name') out.name = v;
     else if (key === 'filename' || key === 'filename*') out.filename = v;
   }

@@ -66,7 +66,8 @@ export function processXml(body: string, state: BodyState): string | undefined {
     if (stack.length === 0 && rootSeen) return 'XML: more than one root element';
     rootSeen = true;
     const attrs = /([^\s=]+)\s*=\s*(?:"([^"]*)"|'([^']*)')/g;
-    for (let a = attrs.exec(inner.slice(name.length)); a !== null; a = attrs.exec(inner.slice(name.length))) {
+    const rest = inner.slice(name.length);
+    for (let a = attrs.exec(rest); a !== null; a = attrs.exec(rest)) {
       state.add('XML', '//@*', decode(a[2] ?? a[3] ?? ''));
     }
     if (!selfClosing) {
