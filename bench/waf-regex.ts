@@ -204,6 +204,7 @@ function hostile(engine: Engine, sizes: number[], fromPattern: number, fromUnit:
   const { compiled } = compileAll(engine);
   for (let p = fromPattern; p < compiled.length; p++) {
     const c = compiled[p] as (typeof compiled)[number];
+    if (p % 40 === 0) process.stderr.write(`  ${engine}: pattern ${p}/${compiled.length}\n`);
     const units = hostileUnits(c.pattern);
     for (let u = p === fromPattern ? fromUnit : 0; u < units.length; u++) {
       const unit = units[u] as string;
@@ -211,7 +212,10 @@ function hostile(engine: Engine, sizes: number[], fromPattern: number, fromUnit:
         const input = unit.repeat(Math.ceil(size / unit.length)).slice(0, size);
         writeSync(1, `S ${p} ${u} ${size}\n`);
         let ms = 0;
-        for (const s of [input, `${input}!`, `!${input}\n`]) {
+        // Three shapes on small inputs (as is, a failing last byte, unanchored with a newline);
+        // above 16 KiB only the failing last byte, the slowest shape, to keep the run short.
+        const shapes = size > 16384 ? [`${input}!`] : [input, `${input}!`, `!${input}\n`];
+        for (const s of shapes) {
           const t = performance.now();
           c.m.test(s);
           ms = Math.max(ms, performance.now() - t);
@@ -332,7 +336,7 @@ async function main(): Promise<void> {
     },
   });
   const quick = values.quick === true;
-  const sizes = quick ? [1024, 16384] : [1024, 4096, 16384, 65536];
+  const sizes = quick ? [1024, 16384] : [1024, 4096, 65536];
   const extra = [...(quick ? ['--quick'] : []), '--backtracks', String(values.backtracks)];
   if (values.engine !== undefined) {
     const engine = values.engine as Engine;

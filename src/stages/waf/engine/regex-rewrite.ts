@@ -42,8 +42,17 @@ interface Scope {
 
 const MAX_REPEAT = 1000; // RE2's limit; larger counts are a compile error there too.
 
-export function rewriteRegex(pattern: string): RewrittenRegex {
-  return new Rewriter(pattern).run();
+export interface RewriteOptions {
+  /**
+   * Write counted repeats with a maximum above 1 as `*` / `+` (`x{1,255}` → `x+`): a regex that
+   * matches a superset of the pattern's matches, which V8's linear-time engine accepts (it
+   * refuses repeats it would have to unroll). regex.ts uses it only as a pre-filter.
+   */
+  readonly relaxRepeats?: boolean;
+}
+
+export function rewriteRegex(pattern: string, options: RewriteOptions = {}): RewrittenRegex {
+  return new Rewriter(pattern, options.relaxRepeats === true).run();
 }
 
 class Rewriter {
@@ -55,8 +64,11 @@ class Rewriter {
   /** Per open group: how to close it (the group's own `)` plus any wrapper we opened). */
   private groups: string[] = [];
 
-  constructor(pattern: string) {
+  private readonly relax: boolean;
+
+  constructor(pattern: string, relax: boolean) {
     this.p = pattern;
+    this.relax = relax;
   }
 
   run(): RewrittenRegex {
@@ -155,7 +167,9 @@ class Rewriter {
     if (min > MAX_REPEAT || max > MAX_REPEAT) this.fail(`repeat count over ${MAX_REPEAT}`);
     if (m[2] !== undefined && m[3] !== '' && max < min) this.fail('bad repeat range');
     this.pos += m[0].length;
-    this.out += m[0];
+    const unbounded = m[2] !== undefined && m[3] === '';
+    if (this.relax && (unbounded || max > 1)) this.out += min === 0 ? '*' : '+';
+    else this.out += m[0];
     this.lazySuffix();
     return true;
   }

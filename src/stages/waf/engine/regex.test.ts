@@ -4,6 +4,7 @@ import { dirname, join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { compileByteRegex, compileRegex, LINEAR_ABOVE } from './regex.ts';
+import { rewriteRegex } from './regex-rewrite.ts';
 
 const CRS_RULES = resolve(dirname(fileURLToPath(import.meta.url)), '../../../../../shared/crs/v4.28.0/rules');
 
@@ -149,11 +150,25 @@ test('CRS patterns that blow up on backtracking run in linear time on long input
   assert.ok(linear >= 296, `${linear} of the CRS patterns have the linear-time guard`);
 });
 
-test('patterns the linear engine refuses still compile and match (backtracking only)', () => {
+test('patterns the linear engine refuses match exactly, through the relaxed pre-filter on long inputs', () => {
   const re = compileByteRegex('(?:^|[/\\x5c])sess_[,\\-0-9a-z]{20,256}$');
   assert.equal(re.linear, false);
+  const pad = '/'.repeat(LINEAR_ABOVE);
   assert.equal(re.test(`/tmp/sess_${'a'.repeat(26)}`), true);
-  assert.equal(re.test(`x${'/'.repeat(LINEAR_ABOVE)}sess_${'a'.repeat(26)}`), true);
+  assert.equal(re.test(`${pad}sess_${'a'.repeat(26)}`), true);
+  assert.equal(re.test(`${pad}sess_${'a'.repeat(19)}`), false, 'below the repeat minimum');
+  assert.equal(
+    re.test(`${pad}sess_${'a'.repeat(257)}`),
+    false,
+    'over the repeat maximum: the pre-filter passes, the pattern decides',
+  );
+  assert.deepEqual(re.exec(`${pad}sess_${'b'.repeat(20)}`)?.[0], `/sess_${'b'.repeat(20)}`);
+  assert.equal(re.exec(`${pad}nothing`), null);
+});
+
+test('relaxed repeats are a superset: x{n,m} → x+ or x*', () => {
+  assert.equal(rewriteRegex('a{2,5}b{0,3}c{1}d{3,}', { relaxRepeats: true }).source, 'a+b*c{1}d+');
+  assert.equal(rewriteRegex('a{2,5}?', { relaxRepeats: true }).source, 'a+?');
 });
 
 test('both engines give the same answers and captures on either side of LINEAR_ABOVE', () => {
