@@ -26,6 +26,10 @@ export interface Rule {
   readonly transformations: readonly Transformation[];
   /** Identifies the transformation chain for the per-transaction cache. */
   readonly transformKey: string;
+  /** The key of each prefix of the chain (`a`, `a,b`, ...): chains share cached prefixes. */
+  readonly transformPrefixes: readonly string[];
+  /** Lower-case transformation names, in chain order. */
+  readonly transformNames: readonly string[];
   readonly disruptive: Disruptive;
   readonly status: number | undefined;
   readonly allowScope: 'all' | 'phase' | 'request' | undefined;
@@ -123,6 +127,8 @@ export function compileRule(input: CompileInput): Rule {
     operator: op,
     transformations: fns,
     transformKey: names.join(','),
+    transformPrefixes: names.map((_, i) => names.slice(0, i + 1).join(',')),
+    transformNames: [...names],
     disruptive: set.disruptive ?? 'pass',
     status: set.status,
     allowScope: set.allowScope,

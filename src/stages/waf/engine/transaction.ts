@@ -13,6 +13,7 @@ import type { OperatorTx } from './operators/index.ts';
 import type { Rule } from './rule.ts';
 import type { RuleSetData } from './ruleset.ts';
 import { resolveTargets, type Target, targetCacheKey } from './targets.ts';
+import type { Transformation } from './transformations/index.ts';
 import { TxData } from './tx-data.ts';
 import type {
   EngineError,
@@ -70,6 +71,7 @@ export class Transaction implements OperatorTx {
   requestBodyAccess = true;
   forceRequestBodyVariable = false;
   readonly #cache = new Map<string, Map<string, string>>();
+  readonly #stepCache = new Map<string, Map<string, string>>();
   /** Resolved target lists shared by rules with the same targets, and their transformed values. */
   readonly #targetCache = new Map<string, Resolved>();
   // Entries keep the matched target's own name (`ARGS:q`), as ModSecurity logs them.
@@ -347,8 +349,12 @@ export class Transaction implements OperatorTx {
     // multiMatch: the operator sees the value before and after every transformation that changes it.
     let v = t.value;
     if (op.match(v, this) !== rule.negated) onMatch(t.name, v);
-    for (const fn of rule.transformations) {
-      const next = fn(v);
+    for (let i = 0; i < rule.transformations.length; i++) {
+      const next = this.#apply(
+        rule.transformNames[i] as string,
+        rule.transformations[i] as Transformation,
+        v,
+      );
       if (next === v) continue;
       v = next;
       if (op.match(v, this) !== rule.negated) onMatch(t.name, v);
@@ -356,20 +362,51 @@ export class Transaction implements OperatorTx {
   }
 
   #transform(rule: Rule, value: string): string {
-    if (rule.transformations.length === 0) return value;
-    // Keyed by chain, then by the value itself: V8 caches a string's hash, so a large body
-    // seen by a hundred rules is hashed once, not once per rule.
-    let byValue = this.#cache.get(rule.transformKey);
-    if (byValue === undefined) {
-      byValue = new Map();
-      this.#cache.set(rule.transformKey, byValue);
-    }
-    const hit = byValue.get(value);
-    if (hit !== undefined) return hit;
+    const fns = rule.transformations;
+    if (fns.length === 0) return value;
+    // Keyed by chain prefix, then by the value itself: V8 caches a string's hash, so a large
+    // body seen by a hundred rules is hashed once; and chains sharing a prefix
+    // (`urlDecodeUni` then `urlDecodeUni,lowercase`) run it once.
+    const prefixes = rule.transformPrefixes;
+    let done = fns.length;
     let v = value;
-    for (const fn of rule.transformations) v = fn(v);
-    byValue.set(value, v);
+    for (; done > 0; done--) {
+      const hit = this.#cache.get(prefixes[done - 1] as string)?.get(value);
+      if (hit !== undefined) {
+        v = hit;
+        break;
+      }
+    }
+    for (let i = done; i < fns.length; i++) {
+      v = this.#apply(rule.transformNames[i] as string, fns[i] as Transformation, v);
+      const key = prefixes[i] as string;
+      let byValue = this.#cache.get(key);
+      if (byValue === undefined) {
+        byValue = new Map();
+        this.#cache.set(key, byValue);
+      }
+      byValue.set(value, v);
+    }
     return v;
+  }
+
+  /**
+   * One transformation step, memoised by (transformation, input): most values pass through
+   * most transformations unchanged, so different chains meet the same intermediate strings
+   * (`jsDecode` after `urlDecodeUni` left a value as it was is `jsDecode` of the value).
+   */
+  #apply(name: string, fn: Transformation, input: string): string {
+    let memo = this.#stepCache.get(name);
+    if (memo === undefined) {
+      memo = new Map();
+      this.#stepCache.set(name, memo);
+    }
+    let out = memo.get(input);
+    if (out === undefined) {
+      out = fn(input);
+      memo.set(input, out);
+    }
+    return out;
   }
 
   #ctl(c: Ctl): void {
