@@ -30,7 +30,9 @@ interface Pattern {
 const PATTERNS: readonly Pattern[] = [
   // Tautology or boolean condition on a literal after breaking out of the string or number:
   // `' or 'a'='a`, `' and 1=1`, `') or ('x'='x`, `1 or 1=1`, `1) and (1=2`, `-1 or 2>1`.
-  { ctx: 'AQ', pattern: 's)?&(?[snv][oa=]' },
+  { ctx: 'AQ', pattern: 's)?&(?[nv][oa=]' },
+  // A string operand needs a comparison: `"first wins" or "last wins": …` is prose.
+  { ctx: 'AQ', pattern: 's)?&(?s=' },
   { ctx: 'A', pattern: 'n?)?&(?[nsv][oa=][nsvb(fF]' },
   // Boolean on a column compared with a literal: `' or username like '%`, `' and id>0`.
   // A column compared with a column is left out: `Jones' and Smith is here` is English.

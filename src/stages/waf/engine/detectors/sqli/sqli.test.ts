@@ -210,6 +210,7 @@ const BENIGN: readonly string[] = [
   "Jones' and 5 in stock",
   '2 or 3 is fine',
   'by Original Author," or "Screenplay based on original Work',
+  '"first wins" or "last wins": the framework picks one',
   "called 'fast' or 'quick and easy",
   "Use '=' to assign and '-' to subtract",
   "color: '#fff'",
