@@ -8,8 +8,9 @@ import { rewriteRegex } from './regex-rewrite.ts';
  * 318 CRS v4.28.0 `@rx` patterns, in CPU time per benign value for the whole set:
  * - irregexp (V8's backtracking JIT): 350–370 µs, but CRS patterns blow up on it:
  *   `(\d+)-(\d+)` takes 16 s on 64 KiB of `0`; CRS 932's shell patterns over 2 s on 1 KiB of `\n`.
- * - V8's linear-time engine (`l` flag): linear (≤ 112 ms on 64 KiB) but 7,000+ µs, and it
- *   refuses 22 CRS patterns (counted repeats like `{1,255}` that it would unroll).
+ * - V8's linear-time engine (`l` flag): linear (64 KiB: 9 ms for `(\d+)-(\d+)`, up to 1.4 s
+ *   for CRS 932's largest patterns) but 7,000+ µs, and it refuses 22 CRS patterns (counted
+ *   repeats like `{1,255}` that it would unroll).
  * - irregexp falling back to the linear engine after N backtracks: the counter is per start
  *   position, so quadratic scans never trip it unless N is small, and a small N slows benign
  *   traffic (N=1000: 2×, 200 ms on 64 KiB; N=10000: no cost, 1.7 s on 64 KiB).
