@@ -2,7 +2,13 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.ts';
 import { startUpstream, type TestUpstream } from '../helpers/upstream.ts';
-import { failures, send, VALIDATION_OPENAPI, validationConfig } from '../integration/support/validation.ts';
+import {
+  failures,
+  logLine,
+  send,
+  VALIDATION_OPENAPI,
+  validationConfig,
+} from '../integration/support/validation.ts';
 
 /**
  * JSON depth bomb: a small body nested tens of thousands of levels deep (`[[[[…]]]]` or
@@ -42,7 +48,7 @@ describe('JSON depth bomb', () => {
       const res = await send(gw, '/orders', { method: 'POST', headers: json, body });
       assert.equal(res.status, 400);
       assert.deepEqual(failures(res), ['body syntax']);
-      const line = (await gw.readAccessLog()).find((l) => l.reqId === res.body.requestId)!;
+      const line = await logLine(gw, res.headers.get('x-request-id'));
       assert.equal(line.reason, 'body_malformed');
     });
   }

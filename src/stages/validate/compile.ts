@@ -63,6 +63,7 @@ export class ValidateCompiler {
   readonly #findings: Finding[];
   readonly #ajv = new Map<string, AjvPair>();
   readonly #warned = new Set<string>();
+  #current: { doc: OpenApiDocument; location: SourceLocation } | null = null;
 
   constructor(findings: Finding[]) {
     this.#findings = findings;
@@ -81,11 +82,19 @@ export class ValidateCompiler {
     return createValidateStage(validation, config.mode);
   }
 
+  /**
+   * One pair of Ajv instances per dialect for the whole config: each instance compiles its
+   * meta-schema once (tens of milliseconds), so sharing them keeps a reload of many documents
+   * fast. Ajv's warnings go to the document being compiled.
+   */
   #ajvFor(doc: OpenApiDocument, op: OpenApiOperation): AjvPair {
-    let pair = this.#ajv.get(doc.file);
+    this.#current = { doc, location: op.location };
+    let pair = this.#ajv.get(doc.version);
     if (pair === undefined) {
-      pair = createAjvPair(doc.version, (message) => this.#warn(doc, message, op.location));
-      this.#ajv.set(doc.file, pair);
+      pair = createAjvPair(doc.version, (message) => {
+        if (this.#current !== null) this.#warn(this.#current.doc, message, this.#current.location);
+      });
+      this.#ajv.set(doc.version, pair);
     }
     return pair;
   }
@@ -198,7 +207,7 @@ function compileParams(
       required: where === 'path' || deref.required === true,
       allowEmpty: deref.allowEmptyValue === true,
       json,
-      validate: compile(doc, ajv.full, rawSchema ?? {}, schemaAt, { strict: false, knownFormat }),
+      validate: compile(doc, ajv, rawSchema ?? {}, schemaAt, { strict: false, knownFormat }).full,
     });
   }
   return out;
@@ -224,11 +233,12 @@ function compileBody(
     const rawSchema = (((raw.node as Json).content as Json)[key] as Json | undefined)?.schema;
     const at: Path = [...raw.at, 'content', key, 'schema'];
     const inspect = kind !== 'other' && rawSchema !== undefined;
+    const compiled = inspect ? compile(doc, ajv, rawSchema, at, { strict, knownFormat }) : null;
     content.set(mediaType, {
       mediaType,
       kind,
-      fast: inspect ? compile(doc, ajv.fast, rawSchema, at, { strict, knownFormat }) : null,
-      full: inspect ? compile(doc, ajv.full, rawSchema, at, { strict, knownFormat }) : null,
+      fast: compiled?.fast ?? null,
+      full: compiled?.full ?? null,
       schema,
     });
   }
@@ -244,13 +254,17 @@ function pointer(at: Path): string {
   return `#/${at.map((s) => String(s).replace(/~/g, '~0').replace(/\//g, '~1')).join('/')}`;
 }
 
+/**
+ * Emit a schema once, check it against its dialect's meta-schema, and compile it into both
+ * validators (first error, every error). Any failure is a load error at the schema's location.
+ */
 function compile(
   doc: OpenApiDocument,
-  ajv: AjvPair['fast'],
+  ajv: AjvPair,
   rawSchema: unknown,
   at: Path,
   options: EmitOptions,
-): ValidateFunction {
+): { fast: ValidateFunction; full: ValidateFunction } {
   const fail = (where: Path, message: string) =>
     configError('RAMPART_ERR_OPENAPI_INVALID', {
       location: doc.source.locate(where),
@@ -264,13 +278,13 @@ function compile(
     if (err instanceof EmitError) throw fail(err.at, err.message);
     throw err;
   }
-  if (!ajv.validateSchema(emitted.schema)) {
-    const e = ajv.errors?.[0];
+  if (!ajv.fast.validateSchema(emitted.schema)) {
+    const e = ajv.fast.errors?.[0];
     const where = e ? originOf(emitted.schema, emitted.origins, e.instancePath, at) : at;
     throw fail(where, `${e?.instancePath.split('/').pop() || 'schema'} ${e?.message ?? 'is invalid'}`);
   }
   try {
-    return ajv.compile(emitted.schema);
+    return { fast: ajv.fast.compile(emitted.schema), full: ajv.full.compile(emitted.schema) };
   } catch (err) {
     throw fail(at, (err as Error).message);
   }

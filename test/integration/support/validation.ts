@@ -54,3 +54,20 @@ export async function send(
 export function failures(answer: Answer): string[] {
   return ((answer.body.errors ?? []) as { path: string; rule: string }[]).map((e) => `${e.path} ${e.rule}`);
 }
+
+type LogLine = Record<string, unknown>;
+
+/** The access log line of one request: written once the exchange ends, so it may trail the answer a little. */
+export async function logLine(
+  gw: TestGateway,
+  match: string | null | ((line: LogLine) => boolean),
+): Promise<LogLine> {
+  const test = typeof match === 'function' ? match : (l: LogLine) => l.reqId === match;
+  const deadline = Date.now() + 3000;
+  for (;;) {
+    const line = (await gw.readAccessLog()).find(test);
+    if (line !== undefined) return line;
+    if (Date.now() > deadline) throw new Error('no such access log line');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

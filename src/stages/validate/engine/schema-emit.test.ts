@@ -117,6 +117,16 @@ for (const version of ['3.0', '3.1'] as const) {
   });
 }
 
+describe('OpenAPI 3.1 $ref siblings', () => {
+  it('apply beside the target, and strict closes over the names of both', () => {
+    const schema = { $ref: '#/components/schemas/Base', properties: { tag: { type: 'string' } } };
+    const check = validator('3.1', { Base }, schema, true);
+    assert.deepEqual(check({ id: 1, tag: 't' }), []);
+    assert.deepEqual(check({ id: 1, tag: 1 }), ['body/tag type']);
+    assert.deepEqual(check({ id: 1, role: 'admin' }), ['body/role undeclared']);
+  });
+});
+
 describe('OpenAPI 3.0 dialect', () => {
   it('nullable admits null, in enums too, and around a $ref through allOf', () => {
     const schemas = {

@@ -129,13 +129,17 @@ export function emitSchema(doc: EmitDocument, node: unknown, at: Path, options: 
     const s = raw as Json;
     if (typeof s.$ref === 'string') {
       const target = resolveRef(doc.root, s, path);
-      const ref = refTo(target.node, target.at, mode);
       const siblings = Object.keys(s).filter(
         (k) => k !== '$ref' && !ANNOTATIONS.has(k) && !k.startsWith('x-'),
       );
-      if (doc.version === '3.0' || siblings.length === 0) return ref;
+      if (doc.version === '3.0' || siblings.length === 0) return refTo(target.node, target.at, mode);
+      // 3.1: the target and its siblings are two parts of one object position, like allOf
+      // branches: both stay open, and the position is closed over the names of both.
+      const part: Mode = mode === 'value' ? 'branch' : mode;
       const { $ref: _ref, ...rest } = s;
-      return { allOf: [ref, emit(rest, path, mode === 'value' ? 'branch' : mode)] };
+      const out: Json = { allOf: [refTo(target.node, target.at, part), emit(rest, path, part)] };
+      if (options.strict && mode === 'value') close(doc, s, out);
+      return out;
     }
     const out: Json = {};
     origins.set(out, path);
