@@ -77,7 +77,16 @@ export function createProxyStage(options: ProxyOptions): Stage {
       if (calls.retries && isReplayable(ctx.method, null) && hasBody(ctx)) {
         return forwardReplayable(ctx, upstream, stripPrefix, dispatch, filter);
       }
-      return forward(ctx, upstream, stripPrefix, dispatch, ctx.takeBody(), filter);
+      // A body an earlier stage buffered (validation, SigV4) goes out as the Buffer it already is.
+      const buffered = ctx.takeBufferedBody();
+      return forward(
+        ctx,
+        upstream,
+        stripPrefix,
+        dispatch,
+        buffered === undefined ? ctx.takeBody() : buffered,
+        filter,
+      );
     },
   };
 }
