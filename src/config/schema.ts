@@ -1,4 +1,6 @@
 import { type Static, Type } from '@sinclair/typebox';
+import { AuditConfig } from '../observe/audit/schema.ts';
+import { EventsConfig } from '../observe/events/schema.ts';
 import { ApiAuthnConfig, AuthnConfig } from '../stages/authn/schema.ts';
 import { ApiAuthzConfig, OperationAuthzConfig } from '../stages/authz/schema.ts';
 import { CorsConfig } from '../stages/cors/schema.ts';
@@ -7,8 +9,6 @@ import { ApiResponseFilterConfig } from '../stages/response/filter/schema.ts';
 import { HeaderRules, HstsConfig, HstsOverride, OperationResponseConfig } from '../stages/response/schema.ts';
 import { TransformConfig } from '../stages/transform/schema.ts';
 import { ApiValidateConfig, OperationValidateConfig } from '../stages/validate/schema.ts';
-import { AuditConfig } from '../observe/audit/schema.ts';
-import { EventsConfig } from '../observe/events/schema.ts';
 import { StoreConfig } from '../store/schema.ts';
 import {
   Cidr,

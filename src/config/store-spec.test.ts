@@ -73,12 +73,20 @@ describe('store config', () => {
     let err = refused(['store:', '  type: redis']);
     assert.equal(err.problems[0]!.field, 'store.redis');
     assert.equal(err.problems[0]!.location.line, 3, 'at the store section');
-    err = refused(['store:', '  type: redis', '  redis: { mode: sentinel, sentinels: [{ host: a, port: 26379 }] }']);
+    err = refused([
+      'store:',
+      '  type: redis',
+      '  redis: { mode: sentinel, sentinels: [{ host: a, port: 26379 }] }',
+    ]);
     assert.equal(err.problems[0]!.field, 'store.redis.name');
     assert.match(err.problems[0]!.message, /sentinel mode needs the master group name/);
     err = refused(['store:', '  type: redis', '  redis: { mode: cluster }']);
     assert.match(err.problems[0]!.message, /cluster mode needs at least one startup node/);
-    err = refused(['store:', '  type: redis', '  redis: { mode: cluster, nodes: [{ host: a, port: 7000 }], db: 2 }']);
+    err = refused([
+      'store:',
+      '  type: redis',
+      '  redis: { mode: cluster, nodes: [{ host: a, port: 7000 }], db: 2 }',
+    ]);
     assert.equal(err.problems[0]!.field, 'store.redis.db');
   });
 

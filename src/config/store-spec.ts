@@ -47,7 +47,9 @@ export function storeSpec(config: Config, source: YamlSource, dir: string): Stor
     redis.password === undefined
       ? undefined
       : resolveSecret(redis.password, dir, 'store.redis.password', source.locate([...at, 'password']));
-  const ca = redis.tls?.ca ? readReferenced(resolve(dir, redis.tls.ca), source, [...at, 'tls', 'ca']) : undefined;
+  const ca = redis.tls?.ca
+    ? readReferenced(resolve(dir, redis.tls.ca), source, [...at, 'tls', 'ca'])
+    : undefined;
   const digest = createHash('sha256')
     .update(JSON.stringify(redis))
     .update('\0')
@@ -59,6 +61,9 @@ export function storeSpec(config: Config, source: YamlSource, dir: string): Stor
     type: 'redis',
     fingerprint: `redis:${digest}`,
     create: (onStateChange) =>
-      createStore(store, password?.reveal(), { ...(ca ? { ca } : {}), ...(onStateChange ? { onStateChange } : {}) }),
+      createStore(store, password?.reveal(), {
+        ...(ca ? { ca } : {}),
+        ...(onStateChange ? { onStateChange } : {}),
+      }),
   };
 }

@@ -92,7 +92,7 @@ describe('config validation', () => {
     const err = refused(`version: 1\n${API}plugins: []\n`);
     assert.equal(
       problemAt(err, 'plugins').message,
-      'unknown field (known fields: $schema, version, server, log, upstreams, authn, apis)',
+      'unknown field (known fields: $schema, version, server, log, upstreams, store, audit, events, authn, traffic, apis)',
     );
   });
 

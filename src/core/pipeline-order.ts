@@ -30,7 +30,11 @@ export const STAGES = [
     does: 'per-principal / per-key / usage-plan limits and quotas',
     replies: [403, 429, 503],
   },
-  { name: 'validate', does: 'request parameters and body against the OpenAPI schemas', replies: [400, 415] },
+  {
+    name: 'validate',
+    does: 'request parameters and body against the OpenAPI schemas',
+    replies: [400, 413, 415],
+  },
   { name: 'transform', does: 'identity headers, header rules', replies: [] },
   { name: 'upstream', does: 'proxy to the upstream, or the mock integration', replies: [502, 503, 504] },
   { name: 'response', does: 'response hardening and error masking', replies: [502] },

@@ -144,11 +144,11 @@ export const REASONS = {
   },
   rate_limited: {
     status: 429,
-    doc: 'A rate limit (`traffic.rateLimits`, an API\'s, an operation\'s or a usage plan\'s) has no capacity left for this caller; `Retry-After` says when one request will pass. The decision names the limit.',
+    doc: "A rate limit (`traffic.rateLimits`, an API's, an operation's or a usage plan's) has no capacity left for this caller; `Retry-After` says when one request will pass. The decision names the limit.",
   },
   quota_exceeded: {
     status: 429,
-    doc: "A quota (requests per UTC day, week or month) is used up for this caller; `Retry-After` says when its window ends. The decision names the quota.",
+    doc: 'A quota (requests per UTC day, week or month) is used up for this caller; `Retry-After` says when its window ends. The decision names the quota.',
   },
   rate_limit_unavailable: {
     status: 503,

@@ -74,7 +74,16 @@ apis: { shop: { openapi: openapi.yaml, mock: true } }
       .map((l) => JSON.parse(l) as AuditRecord);
 
   it('records key creation, rotation and revocation, signed, without secrets', async () => {
-    const created = await rampart('keys', 'create', '--owner', 'acme', '--plan', 'gold', '--config', configFile);
+    const created = await rampart(
+      'keys',
+      'create',
+      '--owner',
+      'acme',
+      '--plan',
+      'gold',
+      '--config',
+      configFile,
+    );
     assert.equal(created.code, 0, created.stderr);
     const token = created.stdout.trim();
     const id = token.split('_')[1]!;

@@ -36,7 +36,9 @@ describe('response.filter settings', () => {
   let gw: TestGateway;
   before(async () => {
     upstream = await startUpstream((req, res) => {
-      res.writeHead(req.url === '/a' && req.headers['x-status'] ? 201 : 200, { 'content-type': 'application/json' });
+      res.writeHead(req.url === '/a' && req.headers['x-status'] ? 201 : 200, {
+        'content-type': 'application/json',
+      });
       res.end(JSON.stringify({ ok: true, extra: 'x'.repeat(req.url === '/big' ? 4000 : 3) }));
     });
     gw = await startTestGateway({

@@ -34,7 +34,9 @@ interface Delivery {
 }
 
 /** A receiver answering 500 to the first `failFirst` deliveries, then 200. */
-async function receiver(failFirst: number): Promise<{ server: Server; url: string; got: Delivery[]; attempts: () => number }> {
+async function receiver(
+  failFirst: number,
+): Promise<{ server: Server; url: string; got: Delivery[]; attempts: () => number }> {
   const got: Delivery[] = [];
   let attempts = 0;
   const server = createServer((req: IncomingMessage, res) => {
@@ -88,7 +90,10 @@ describe('security events to a webhook', () => {
     let gw: TestGateway;
     before(async () => {
       rx = await receiver(3);
-      gw = await startTestGateway({ config: config(rx.url, ', maxAttempts: 10'), files: { 'openapi.yaml': OPENAPI } });
+      gw = await startTestGateway({
+        config: config(rx.url, ', maxAttempts: 10'),
+        files: { 'openapi.yaml': OPENAPI },
+      });
     });
     after(async () => {
       await gw.stop();
@@ -157,7 +162,10 @@ describe('security events to a webhook', () => {
 
   it('refuses a plain-http webhook to a non-loopback host at load', async () => {
     await assert.rejects(
-      startTestGateway({ config: config('http://siem.example.com/events'), files: { 'openapi.yaml': OPENAPI } }),
+      startTestGateway({
+        config: config('http://siem.example.com/events'),
+        files: { 'openapi.yaml': OPENAPI },
+      }),
       /plain http:\/\/ is allowed only to a loopback address/,
     );
   });
