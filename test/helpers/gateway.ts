@@ -13,6 +13,8 @@ export interface TestGateway {
   /** Path of the access log file (JSON lines), when `accessLog` was requested. */
   readonly accessLogFile: string;
   readAccessLog(): Promise<Record<string, unknown>[]>;
+  /** The access log line of one request, waiting for it to be flushed (bounded). */
+  logLine(requestId: string): Promise<Record<string, unknown>>;
   stop(): Promise<void>;
 }
 
@@ -72,7 +74,7 @@ export async function startTestGateway(options: TestGatewayOptions): Promise<Tes
   const running = await startGateway(configFile, pino({ level: 'silent' }));
   const url = running.urls[0]!;
   const accessLogFile = join(dir, 'access.log');
-  return {
+  const gateway: TestGateway = {
     url,
     port: Number(new URL(url).port),
     dir,
@@ -88,8 +90,18 @@ export async function startTestGateway(options: TestGatewayOptions): Promise<Tes
         .filter((l) => l.trim() !== '')
         .map((l) => JSON.parse(l) as Record<string, unknown>);
     },
+    async logLine(requestId) {
+      const deadline = Date.now() + 5000;
+      for (;;) {
+        const line = (await gateway.readAccessLog()).find((l) => l.reqId === requestId);
+        if (line !== undefined) return line;
+        if (Date.now() > deadline) throw new Error(`no access log line for ${requestId}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    },
     stop: () => running.shutdown(),
   };
+  return gateway;
 }
 
 /** A config for one API over `openapi.yaml`, proxied to `upstreamUrl` (or mocked when omitted). */

@@ -4,7 +4,6 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { compileGateway } from '../../src/config/compile.ts';
 import { RampartError } from '../../src/core/errors.ts';
 import { KeyStore } from '../../src/stages/authn/apikey/store.ts';
@@ -87,15 +86,6 @@ const POLICY = `      allowOrigins: [https://app.example.com, 'https://*.partner
       maxAge: 5m`;
 
 const APP = 'https://app.example.com';
-
-async function logLine(gw: TestGateway, requestId: string): Promise<Record<string, unknown>> {
-  for (let i = 0; i < 50; i++) {
-    const line = (await gw.readAccessLog()).find((l) => l.reqId === requestId);
-    if (line) return line;
-    await sleep(20);
-  }
-  throw new Error(`no access log line for ${requestId}`);
-}
 
 function listed(value: string | null): string[] {
   return (value ?? '')
@@ -195,7 +185,7 @@ describe('CORS over real sockets', () => {
       assert.ok(listed(res.headers.get('vary')).includes('origin'));
       const body = (await res.json()) as Record<string, unknown>;
       assert.deepEqual(Object.keys(body).sort(), ['requestId', 'status', 'title', 'type']);
-      const line = await logLine(gw, String(body.requestId));
+      const line = await gw.logLine(String(body.requestId));
       assert.equal(line.reason, 'cors_refused');
     });
   }
@@ -339,7 +329,7 @@ describe('CORS overrides and shadow mode', () => {
       });
       assert.equal(res.status, 405);
       const body = (await res.json()) as { requestId: string };
-      const line = await logLine(shadow, body.requestId);
+      const line = await shadow.logLine(body.requestId);
       assert.equal(line.reason, 'method_not_allowed');
       const decisions = line.decisions as { stage: string; reason: string; mode: string }[];
       assert.deepEqual(

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { KeyStore, type NewKey } from '../../src/stages/authn/apikey/store.ts';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.ts';
 import { startUpstream, type TestUpstream } from '../helpers/upstream.ts';
@@ -131,15 +130,6 @@ describe('rate limits, quotas and plans over real sockets (memory store)', () =>
     return { status: res.status, headers: res.headers, body: await res.text() };
   }
 
-  async function logLine(requestId: string): Promise<Record<string, unknown>> {
-    for (let i = 0; i < 50; i++) {
-      const line = (await gw.readAccessLog()).find((l) => l.reqId === requestId);
-      if (line) return line;
-      await sleep(20);
-    }
-    throw new Error(`no access log line for ${requestId}`);
-  }
-
   it('admits the burst, then answers 429 with Retry-After, the RateLimit fields and a generic body', async () => {
     const statuses: number[] = [];
     const remaining: string[] = [];
@@ -162,7 +152,7 @@ describe('rate limits, quotas and plans over real sockets (memory store)', () =>
     const body = JSON.parse(refused.body) as Record<string, unknown>;
     assert.deepEqual(Object.keys(body).sort(), ['requestId', 'status', 'title', 'type']);
     assert.doesNotMatch(refused.body, /per-ip|rate/i, 'the limit is not named to the client');
-    const line = await logLine(String(body.requestId));
+    const line = await gw.logLine(String(body.requestId));
     assert.equal(line.reason, 'rate_limited');
     const decisions = line.decisions as { stage: string; policies: string[]; detail: string }[];
     assert.equal(decisions[0]!.stage, 'edge-limit');
@@ -187,7 +177,7 @@ describe('rate limits, quotas and plans over real sockets (memory store)', () =>
     assert.equal((await get('/shadowed')).status, 200);
     const over = await get('/shadowed');
     assert.equal(over.status, 200);
-    const line = await logLine(over.headers.get('x-request-id')!);
+    const line = await gw.logLine(over.headers.get('x-request-id')!);
     assert.equal(line.status, 200);
     const decisions = line.decisions as { stage: string; mode: string; reason: string; policies: string[] }[];
     assert.deepEqual(
@@ -223,7 +213,7 @@ describe('rate limits, quotas and plans over real sockets (memory store)', () =>
     assert.equal((await get('/items', free)).status, 200);
     const refused = await get('/items', free);
     assert.equal(refused.status, 429);
-    const line = await logLine(refused.headers.get('x-request-id')!);
+    const line = await gw.logLine(refused.headers.get('x-request-id')!);
     assert.equal(line.reason, 'quota_exceeded');
     assert.deepEqual((line.decisions as { policies: string[] }[])[0]!.policies, ['plan:free/free-daily']);
     // The daily quota comes back at 00:00 UTC, not 24 h after the first request.
@@ -243,7 +233,7 @@ describe('rate limits, quotas and plans over real sockets (memory store)', () =>
   it('refuses a key bound to a plan the config does not define, and serves a key on no plan', async () => {
     const typo = await get('/items', { 'x-api-key': tokens.typo! });
     assert.equal(typo.status, 403);
-    const line = await logLine(typo.headers.get('x-request-id')!);
+    const line = await gw.logLine(typo.headers.get('x-request-id')!);
     assert.equal(line.reason, 'plan_unknown');
     const none = await get('/items', { 'x-api-key': tokens.none! });
     assert.equal(none.status, 200);

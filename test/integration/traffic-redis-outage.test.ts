@@ -85,15 +85,6 @@ describe('a Redis outage under a running gateway', { timeout: 60_000 }, () => {
     return { status: res.status, ms: Date.now() - started, res };
   };
 
-  async function logLine(requestId: string): Promise<Record<string, unknown>> {
-    for (let i = 0; i < 50; i++) {
-      const line = (await gw.readAccessLog()).find((l) => l.reqId === requestId);
-      if (line) return line;
-      await sleep(20);
-    }
-    throw new Error(`no access log line for ${requestId}`);
-  }
-
   it('counts in Redis while it is up', { skip }, async () => {
     assert.equal((await get('/closed')).status, 200);
     assert.equal((await get('/closed')).status, 200);
@@ -110,13 +101,13 @@ describe('a Redis outage under a running gateway', { timeout: 60_000 }, () => {
     assert.equal(closed.res.headers.get('retry-after'), '1');
     // Bounded by the 200 ms command timeout (or at once, disconnected): never a hung request.
     assert.ok(closed.ms < 2000, `answered after ${closed.ms} ms`);
-    const line = await logLine(closed.res.headers.get('x-request-id')!);
+    const line = await gw.logLine(closed.res.headers.get('x-request-id')!);
     assert.equal(line.reason, 'rate_limit_unavailable');
 
     for (let i = 0; i < 5; i++)
       assert.equal((await get('/open')).status, 200, 'failOpen: served, however many');
     const open = await get('/open');
-    const openLine = await logLine(open.res.headers.get('x-request-id')!);
+    const openLine = await gw.logLine(open.res.headers.get('x-request-id')!);
     const decisions = openLine.decisions as { reason: string; policies: string[]; status: number }[];
     assert.deepEqual(
       decisions.map((d) => [d.reason, d.status, d.policies]),
@@ -126,7 +117,7 @@ describe('a Redis outage under a running gateway', { timeout: 60_000 }, () => {
     // Brute-force lockouts live in the store too: unreadable, they fail closed, not as a 500.
     const keyed = await get('/keyed');
     assert.equal(keyed.status, 503);
-    assert.equal((await logLine(keyed.res.headers.get('x-request-id')!)).reason, 'store_unavailable');
+    assert.equal((await gw.logLine(keyed.res.headers.get('x-request-id')!)).reason, 'store_unavailable');
   });
 
   it('counts again by itself once Redis is back', { skip }, async () => {

@@ -32,12 +32,6 @@ const circuitEvents = () =>
     .filter((l) => l.event === 'circuit_state_changed')
     .map((l) => `${l.upstream} ${l.from}→${l.to} ${l.reason} level=${l.level}`);
 
-async function logLine(gw: TestGateway, reqId: string): Promise<Record<string, unknown>> {
-  return waitFor(`the access log line of ${reqId}`, async () =>
-    (await gw.readAccessLog()).find((l) => l.reqId === reqId),
-  );
-}
-
 /** A 503 the gateway made: generic problem+json, Retry-After, and the reason in the access log only. */
 async function assertRefused(
   gw: TestGateway,
@@ -51,7 +45,7 @@ async function assertRefused(
   const text = await res.text();
   assert.deepEqual(Object.keys(JSON.parse(text)).sort(), ['requestId', 'status', 'title', 'type']);
   assert.doesNotMatch(text, new RegExp(reason), 'the reason code stays in the logs');
-  const line = await logLine(gw, res.headers.get('x-request-id')!);
+  const line = await gw.logLine(res.headers.get('x-request-id')!);
   assert.equal(line.reason, reason);
   assert.equal(line.status, 503);
   assert.equal(line.upstreamMs, undefined, 'no upstream call was made');

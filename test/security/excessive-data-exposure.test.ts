@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { gzipSync } from 'node:zlib';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.ts';
 import { startUpstream, type TestUpstream } from '../helpers/upstream.ts';
@@ -98,15 +97,6 @@ apis:
     await upstream.close();
   });
 
-  async function logLine(requestId: string): Promise<Record<string, unknown>> {
-    for (let i = 0; i < 50; i++) {
-      const line = (await gw.readAccessLog()).find((l) => l.reqId === requestId);
-      if (line) return line;
-      await sleep(20);
-    }
-    throw new Error(`no access log line for ${requestId}`);
-  }
-
   it('sends only the declared properties, recursively, with sensitive ones masked', async () => {
     mode = 'leak';
     const res = await fetch(`${gw.url}/users/u1`);
@@ -130,7 +120,7 @@ apis:
     assert.equal(res.headers.get('content-length'), String(Buffer.byteLength(text)));
     assert.equal(res.headers.get('etag'), null, 'the upstream validator no longer describes the body');
     assert.equal(upstream.seen.at(-1)!.headers['accept-encoding'], 'identity');
-    const line = await logLine(res.headers.get('x-request-id')!);
+    const line = await gw.logLine(res.headers.get('x-request-id')!);
     const decision = (line.decisions as { stage: string; reason: string; detail: string }[])[0]!;
     assert.equal(decision.stage, 'response');
     assert.equal(decision.reason, 'response_filtered');
@@ -145,7 +135,7 @@ apis:
       const text = await res.text();
       assert.equal(res.status, 502, m);
       assert.ok(!text.includes('passwordHash'), m);
-      assert.equal((await logLine(res.headers.get('x-request-id')!)).reason, 'response_unfilterable');
+      assert.equal((await gw.logLine(res.headers.get('x-request-id')!)).reason, 'response_unfilterable');
     }
   });
 
@@ -153,7 +143,7 @@ apis:
     const res = await fetch(`${gw.url}/big`);
     await res.arrayBuffer();
     assert.equal(res.status, 502);
-    assert.equal((await logLine(res.headers.get('x-request-id')!)).reason, 'response_too_large');
+    assert.equal((await gw.logLine(res.headers.get('x-request-id')!)).reason, 'response_too_large');
   });
 
   it('streams bodies that are not JSON untouched', async () => {
