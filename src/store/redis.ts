@@ -212,7 +212,10 @@ export class RedisStore implements StateStore {
   async #run<T>(what: string, op: () => Promise<T>): Promise<T> {
     if (this.#state === 'closed') throw new StoreUnavailableError('the Redis store is closed');
     try {
-      return await withDeadline(op(), this.#timeoutMs, what);
+      // One server (single, sentinel): ioredis's own `commandTimeout` bounds each command, and
+      // a second timer here cost a timer, a race and three promises per request (measured in
+      // bench/traffic.ts). A cluster call may wait on slot discovery, so it keeps its deadline.
+      return await (this.#cluster ? withDeadline(op(), this.#timeoutMs, what) : op());
     } catch (err) {
       if (err instanceof StoreUnavailableError) throw err;
       throw new StoreUnavailableError(`Redis ${what} failed: ${asError(err).message}`, { cause: err });
