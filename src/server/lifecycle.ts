@@ -95,17 +95,11 @@ export async function startGateway(
       `the audit trail cannot be written: ${(err as Error).message}`,
     );
   }
-  if (first.store.waitReady !== undefined) {
-    const wait = first.config.store.redis ? 2 * parseDuration(first.config.store.redis.connectTimeout) : 0;
-    try {
-      await first.store.waitReady(wait);
-    } catch (err) {
-      log.warn(
-        { err: (err as Error).message },
-        'state store not reachable at start: serving, with each limit applying its onStoreFailure mode until it is',
-      );
-    }
-  }
+  await waitForStore(
+    first,
+    log,
+    'state store not reachable at start: serving, with each limit applying its onStoreFailure mode until it is',
+  );
   const servers: Server[] = [];
   try {
     for (const spec of first.listener.listeners) {
@@ -184,13 +178,8 @@ export async function startGateway(
         log.info({ listener: urls[i] }, 'TLS certificate reloaded');
       }
     });
-    if (next.store !== old.store && next.store.waitReady !== undefined) {
-      // A new store section: let it connect before it takes traffic (bounded, as at start).
-      const redis = next.config.store.redis;
-      await next.store
-        .waitReady(redis ? 2 * parseDuration(redis.connectTimeout) : 0)
-        .catch((err: Error) => log.warn({ err: err.message }, 'new state store not reachable yet'));
-    }
+    // A new store section: let it connect before it takes traffic (bounded, as at start).
+    if (next.store !== old.store) await waitForStore(next, log, 'new state store not reachable yet');
     // Recorded, durably, before the new config takes traffic: a reload that cannot be audited
     // does not happen.
     try {
@@ -263,6 +252,20 @@ export async function startGateway(
   };
   syncWatcher(first);
   return running;
+}
+
+/**
+ * Wait (at most twice the connect timeout) for a gateway's store to answer, so its first
+ * requests are not refused by a store still connecting; past that, serve and say so.
+ */
+async function waitForStore(gateway: Gateway, log: Logger, unreachable: string): Promise<void> {
+  const redis = gateway.config.store.redis;
+  if (gateway.store.waitReady === undefined || redis === undefined) return;
+  try {
+    await gateway.store.waitReady(2 * parseDuration(redis.connectTimeout));
+  } catch (err) {
+    log.warn({ err: (err as Error).message }, unreachable);
+  }
 }
 
 function listen(server: Server, host: string, port: number): Promise<void> {

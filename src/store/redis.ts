@@ -342,11 +342,10 @@ function writeCheckArgs(c: LimitCheck, argv: (string | number)[], at: number): v
   argv[at + 4] = c.enforce ? '1' : '0';
 }
 
-function checkArgs(c: LimitCheck): string[] {
-  const enforce = c.enforce ? '1' : '0';
-  return c.kind === 'rate'
-    ? ['r', String(c.intervalMs), String(c.burst), String(c.cost), enforce]
-    : ['q', c.period, String(c.limit), String(c.cost), enforce];
+function checkArgs(c: LimitCheck): (string | number)[] {
+  const args: (string | number)[] = new Array(5);
+  writeCheckArgs(c, args, 0);
+  return args;
 }
 
 function bySlot(keys: string[]): number[][] {

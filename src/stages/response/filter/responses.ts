@@ -47,23 +47,16 @@ export class OperationResponses {
     return this.#shapes === 0;
   }
 
-  /**
-   * The shape for a response, or null when the response is not JSON, or its status or media
-   * type has no declared schema (`undeclared` tells which, for the caller's policy).
-   */
-  lookup(
-    status: number,
-    contentType: string | undefined,
-  ): { shape: ResponseShape | null; undeclared: 'status' | 'type' | null; json: boolean } {
+  /** The shape for a response, or null when it is not JSON or its status or media type declares no schema. */
+  lookup(status: number, contentType: string | undefined): ResponseShape | null {
     const essence = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
-    const json = JSON_TYPE.test(essence);
+    if (!JSON_TYPE.test(essence)) return null;
     const types =
       this.#byStatus.get(String(status)) ??
       this.#byStatus.get(`${String(status)[0]}XX`) ??
       this.#byStatus.get('DEFAULT');
-    if (types === undefined) return { shape: null, undeclared: 'status', json };
+    if (types === undefined) return null;
     const [major] = essence.split('/');
-    const shape = types.get(essence) ?? types.get(`${major}/*`) ?? types.get('*/*') ?? null;
-    return { shape: json ? shape : null, undeclared: shape === null ? 'type' : null, json };
+    return types.get(essence) ?? types.get(`${major}/*`) ?? types.get('*/*') ?? null;
   }
 }

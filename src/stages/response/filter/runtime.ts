@@ -32,8 +32,7 @@ export function shapeFor(
   headers: OutgoingHttpHeaders,
 ): ResponseShape | null {
   const contentType = headers['content-type'];
-  const found = filter.responses.lookup(status, typeof contentType === 'string' ? contentType : undefined);
-  return found.shape;
+  return filter.responses.lookup(status, typeof contentType === 'string' ? contentType : undefined);
 }
 
 /** Filter a buffered JSON body through its shape. Unparseable JSON is refused, never sent as is. */
